@@ -74,7 +74,7 @@ def _pack(text: str, spans: list[Span], size: int, overlap: int) -> list[tuple[i
     return groups
 
 
-def chunk_document(doc: SourceDocument, size: int = 600, overlap: int = 150) -> tuple[list[Chunk], list[Sentence]]:
+def chunk_document(doc: SourceDocument, size: int = 400, overlap: int = 100) -> tuple[list[Chunk], list[Sentence]]:
     """Split ``doc`` into chunks of about ``size`` characters, and return them with the sentences they hold."""
     if size < 50:
         raise ValueError("chunk size must be at least 50 characters")

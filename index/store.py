@@ -206,10 +206,11 @@ class Store:
         vectors = np.asarray(embs, dtype=np.float32)[order] if len(order) else np.zeros((0, dim), np.float32)
         return StoredCorpus(chunks, sentences, vectors)
 
-    def vectorstore(self) -> Chroma:
-        """The chunk collection as a LangChain ``VectorStore`` (for dense retrieval and for LangChain users)."""
+    def vectorstore(self, sentences: bool = False) -> Chroma:
+        """The chunk (or sentence) collection as a LangChain ``VectorStore``, for retrieval and LangChain users."""
         from langchain_chroma import Chroma
 
         self.open()
-        return Chroma(client=self.client, collection_name=self.name, embedding_function=self.embeddings,
+        name = self.name + _SENTENCES if sentences else self.name
+        return Chroma(client=self.client, collection_name=name, embedding_function=self.embeddings,
                       create_collection_if_not_exists=False)

@@ -17,7 +17,7 @@ from rag.config import Settings
 from rag.contract import Answer, Passage
 from rag.corpus import Corpus
 from rag.errors import InputError, StoreError
-from rag.retrieve import BM25Retriever, DenseRetriever, HybridRetriever
+from rag.retrieve import hybrid_retriever
 
 MAX_QUESTION_CHARS = 2000
 MAX_HISTORY_TURNS = 50
@@ -73,13 +73,8 @@ class Assistant:
         if not self.corpus.chunks:
             raise StoreError(f"collection {settings.collection!r} is empty; add documents with: rag index FILE")
         self.embeddings = store.embeddings
-        candidates = max(CANDIDATES, settings.k)
-        self.retriever = HybridRetriever(
-            retrievers=[
-                DenseRetriever(vectorstore=store.vectorstore(), k=candidates),
-                BM25Retriever(index=self.corpus.bm25, k=candidates),
-            ],
-            k=settings.k,
+        self.retriever = hybrid_retriever(
+            self.corpus, store.vectorstore(), store.vectorstore(sentences=True), settings.k, CANDIDATES
         )
         self.answerer = make_answerer(settings, self.corpus)
 

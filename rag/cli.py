@@ -145,13 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", parents=[common], help="index documents (default: the bundled article)")
     p.add_argument("paths", nargs="*", help=".txt or .md files")
-    p.add_argument("--chunk-size", type=int, help="target chunk length in characters (default 600)")
-    p.add_argument("--chunk-overlap", type=int, help="overlap between chunks in characters (default 150)")
+    p.add_argument("--chunk-size", type=int, help="target chunk length in characters (default 400)")
+    p.add_argument("--chunk-overlap", type=int, help="overlap between chunks in characters (default 100)")
     p.set_defaults(func=cmd_index)
 
     answering = argparse.ArgumentParser(add_help=False, parents=[common])
     answering.add_argument("--backend", help="answerer backend (env RAG_BACKEND; default extractive)")
-    answering.add_argument("-k", type=int, help="passages to retrieve (env RAG_K; default 4)")
+    answering.add_argument("-k", type=int, help="passages to retrieve (env RAG_K; default 5)")
 
     p = sub.add_parser("ask", parents=[answering], help="answer a question")
     p.add_argument("question", nargs="?", help="the question")

@@ -25,7 +25,7 @@ _ORG_WORDS = frozenset(
     times post journal reuters bureau council commission court army navy force forces group bank
     association foundation ministry government administration network networks ai""".split()
 )
-_TITLES = frozenset(
+TITLES = frozenset(
     """sen senator rep representative gov governor president ceo chief secretary spokesman spokeswoman spokesperson
     official chair chairman chairwoman director dr mr mrs ms minister adviser advisor general judge""".split()
 )
@@ -50,7 +50,7 @@ def _capitalised_runs(text: str) -> list[str]:
     current: list[str] = []
     for tok in _TOKEN.findall(text):
         word = tok.rstrip(".,;:!?’'").removesuffix("’s").removesuffix("'s")
-        if word[:1].isupper() and word.lower() not in _NOT_NAMES and word.lower().rstrip(".") not in _TITLES:
+        if word[:1].isupper() and word.lower() not in _NOT_NAMES and word.lower().rstrip(".") not in TITLES:
             current.append(word)
             if tok != word and not (tok.endswith(".") and len(word) == 1):
                 runs.append(current)
@@ -75,6 +75,9 @@ def known_people(texts: Iterable[str]) -> dict[str, str]:
     lower_words = {w for text in texts for w in re.findall(r"\b[a-z][a-z]+\b", text)}
     people: dict[str, str] = {}
     for text in texts:
+        tokens = re.findall(r"[A-Za-z]+", text)
+        if sum(t[0].isupper() for t in tokens) > 0.6 * len(tokens):
+            continue  # a headline in title case: its capitals say nothing about names
         for run in _capitalised_runs(text):
             parts = run.split()
             if not 2 <= len(parts) <= 3 or any(p.lower() in _ORG_WORDS | lower_words for p in parts):

@@ -24,11 +24,11 @@ class Settings:
     store: Path = field(default_factory=default_store, metadata={"help": "folder of the Chroma store"})
     collection: str = field(default="article", metadata={"help": "name of the corpus in the store"})
     backend: str = field(default="extractive", metadata={"help": "answerer backend"})
-    k: int = field(default=4, metadata={"help": "passages retrieved per question"})
-    chunk_size: int = field(default=600, metadata={"help": "target chunk length in characters"})
-    chunk_overlap: int = field(default=150, metadata={"help": "characters of whole sentences repeated between chunks"})
+    k: int = field(default=5, metadata={"help": "passages retrieved per question"})
+    chunk_size: int = field(default=400, metadata={"help": "target chunk length in characters"})
+    chunk_overlap: int = field(default=100, metadata={"help": "characters of whole sentences repeated between chunks"})
     embedding_model: str = field(default="all-MiniLM-L6-v2", metadata={"help": "embedding model name or folder"})
-    abstain_threshold: float = field(default=0.45, metadata={"help": "minimum answer confidence (extractive)"})
+    abstain_threshold: float = field(default=0.10, metadata={"help": "minimum answer confidence (extractive)"})
 
     def __post_init__(self) -> None:
         if self.k < 1 or self.k > 50:

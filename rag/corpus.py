@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,8 +13,11 @@ import numpy as np
 from index.chunker import Chunk, Sentence
 from index.store import StoredCorpus
 from rag.condense import known_people
-from rag.retrieve import BM25Index
+from rag.bm25 import BM25Index
 from rag.text import terms, words
+
+
+_NAME_RUN = re.compile(r"[A-Z][\w-]+(?:\s+(?:(?:of|for|and|the|on)\s+)*[A-Z][\w-]+)+")
 
 
 @dataclass
@@ -28,6 +33,9 @@ class Corpus:
     sentence_terms: list[frozenset[str]] = field(init=False)
     _starts: dict[str, list[int]] = field(init=False)
     _by_source: dict[str, list[int]] = field(init=False)
+    _chunk_by_id: dict[str, Chunk] = field(init=False)
+    _chunks_of_sentence: dict[str, list[str]] = field(init=False)
+    _frequency: Counter[str] = field(init=False)
 
     def __post_init__(self) -> None:
         self.bm25 = BM25Index(self.chunks)
@@ -36,11 +44,31 @@ class Corpus:
         vocab: set[str] = set()
         for t in self.sentence_terms:
             vocab |= t
-        self.vocabulary = frozenset(vocab | {w for s in self.sentences for w in words(s.text)})
+        self.vocabulary = frozenset(vocab | {w for s in self.sentences for w in words(s.text)} | self._acronyms())
+        self._frequency = Counter(t for ts in self.sentence_terms for t in ts)
         self._by_source = {}
         for i, s in enumerate(self.sentences):
             self._by_source.setdefault(s.source, []).append(i)
         self._starts = {src: [self.sentences[i].start for i in idx] for src, idx in self._by_source.items()}
+        self._chunk_by_id = {c.id: c for c in self.chunks}
+        self._chunks_of_sentence = {}
+        for c in self.chunks:
+            for i in self.sentences_in(c.source, c.start, c.end):
+                self._chunks_of_sentence.setdefault(self.sentences[i].id, []).append(c.id)
+
+    def _acronyms(self) -> set[str]:
+        """Initials of capitalised names ("Center for Strategic and International Studies" -> "csis")."""
+        out = set()
+        for s in self.sentences:
+            for run in _NAME_RUN.findall(s.text):
+                initials = "".join(w[0] for w in run.split() if w[:1].isupper())
+                if len(initials) >= 2:
+                    out.add(initials.lower())
+        return out
+
+    def sentence_frequency(self, term: str) -> int:
+        """In how many sentences ``term`` occurs."""
+        return self._frequency.get(term, 0)
 
     @classmethod
     def from_store(cls, stored: StoredCorpus) -> Corpus:
@@ -60,13 +88,16 @@ class Corpus:
                 out.append(idx[j])
         return out
 
+    def chunk(self, chunk_id: str) -> Chunk:
+        """The chunk with id ``chunk_id``."""
+        return self._chunk_by_id[chunk_id]
+
+    def chunks_of_sentence(self, sentence_id: str) -> list[str]:
+        """Ids of the chunks that contain the sentence ``sentence_id`` (two where chunks overlap)."""
+        return self._chunks_of_sentence.get(sentence_id, [])
+
     def neighbours(self, i: int) -> list[int]:
-        """The sentences of the same paragraph just before and after sentence ``i``."""
-        s = self.sentences[i]
-        out = []
-        for j in (i - 1, i + 1):
-            if 0 <= j < len(self.sentences):
-                t = self.sentences[j]
-                if t.source == s.source and t.paragraph == s.paragraph:
-                    out.append(j)
-        return out
+        """The sentences just before and after sentence ``i`` in its source (a name is often one sentence
+        away from the pronoun that refers to it)."""
+        source = self.sentences[i].source
+        return [j for j in (i - 1, i + 1) if 0 <= j < len(self.sentences) and self.sentences[j].source == source]

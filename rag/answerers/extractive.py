@@ -21,10 +21,13 @@ from dataclasses import dataclass
 from rag.answerers.base import Answerer, AnswerRequest, Draft
 from rag.contract import ABSTAIN_MESSAGE, Citation
 from rag.corpus import Corpus
+from rag.condense import TITLES
 from rag.text import QUESTION_WORDS, STOPWORDS, fold, stem, terms
 
-DEFAULT_THRESHOLD = 0.45
+DEFAULT_THRESHOLD = 0.10
 MAX_SENTENCES = 2
+RARE_NAME_SENTENCES = 3
+UNKNOWN_WEIGHT = 0.2
 
 _NUMBER_WORDS = (
     "one two three four five six seven eight nine ten eleven twelve dozen dozens twenty thirty forty fifty "
@@ -56,10 +59,35 @@ _ANSWER_TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
         ),
         re.compile(rf"\d|\b({'|'.join(_NUMBER_WORDS.split())})\b"),
     ),
+    (
+        "person",
+        re.compile(r"\bwhat(?:'s| is| was) (?:the |his |her |their )?(?:full )?name\b|\bname the (?:person|official)\b"),
+        re.compile(r"(?!)"),
+    ),
     ("party", re.compile(r"\b(what|which) (political )?party\b"), re.compile(r"\b(republican|democrat|democratic|independent|gop)\b")),
     ("state", re.compile(r"\b(what|which) (us |u\.s\. )?state\b"), re.compile(rf"\b({'|'.join(_STATES.split())})\b")),
 ]
 _WHO_SUBJECT = re.compile(r"^who(?:'s| is| was)?\s+(?!(?:do|does|did|will|would|should|can|could|are|were)\b)")
+
+
+_QUANTITY = re.compile(rf"(?<![\d:])\$?\d[\d,.]*(?!:\d)|\b(?:{'|'.join(_NUMBER_WORDS.split())})\b")
+_HOW_MANY = re.compile(r"\bhow many ((?:[\w'-]+ ){0,3}[\w'-]+)")
+
+
+def _counts(question: str, sentence: str) -> bool:
+    """Whether ``sentence`` states a quantity (not a clock time) and, for "how many X", a count of X."""
+    numbers = list(_QUANTITY.finditer(sentence))
+    if not numbers:
+        return False
+    match = _HOW_MANY.search(question)
+    if not match:
+        return True
+    wanted = {stem(w) for w in match.group(1).split() if w not in STOPWORDS}
+    for number in numbers:
+        following = sentence[number.end() : number.end() + 40].split()[:3]
+        if wanted & {stem(w.strip(".,;:!?\"'")) for w in following}:
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -75,8 +103,15 @@ class ExtractiveAnswerer(Answerer):
 
     name = "extractive"
 
-    def __init__(self, corpus: Corpus, threshold: float = DEFAULT_THRESHOLD, max_sentences: int = MAX_SENTENCES) -> None:
+    def __init__(
+        self,
+        corpus: Corpus,
+        threshold: float = DEFAULT_THRESHOLD,
+        max_sentences: int = MAX_SENTENCES,
+        unknown_weight: float = UNKNOWN_WEIGHT,
+    ) -> None:
         self.corpus = corpus
+        self.unknown_weight = unknown_weight
         self.threshold = threshold
         self.max_sentences = max_sentences
 
@@ -95,7 +130,7 @@ class ExtractiveAnswerer(Answerer):
         for i, tok in enumerate(tokens):
             word = tok.removesuffix("’s").removesuffix("'s")
             low = fold(word)
-            if low in STOPWORDS or low in QUESTION_WORDS:
+            if low in STOPWORDS or low in QUESTION_WORDS or low.rstrip(".") in TITLES:
                 continue
             if (i > 0 and word[:1].isupper()) or word in self.corpus.people or word.title() in self.corpus.people:
                 names.add(stem(low))
@@ -119,6 +154,8 @@ class ExtractiveAnswerer(Answerer):
         text = self.corpus.sentences[i].text
         if kind[0] == "person":
             return any(p in text and p not in question for p in self.corpus.people)
+        if kind[0] == "number":
+            return _counts(fold(question), fold(text))
         return bool(kind[1].search(fold(text)))
 
     # -- scoring -------------------------------------------------------------------------------------------
@@ -142,21 +179,23 @@ class ExtractiveAnswerer(Answerer):
         unknown = sum(w for t, w in weights.items() if t not in vocab) / total
         focus = self._focus(request.question)
         veto = any(t not in vocab for t in focus)
+        # Rare names must be near the answer; names found all over the document (the main actors) need not be.
+        rare = {t for t in focus if 0 < self.corpus.sentence_frequency(t) <= RARE_NAME_SENTENCES}
         kind = self._answer_type(request.question)
         dense = self.corpus.sentence_vectors[candidates] @ request.query_vector
         scored = []
         for j, i in enumerate(candidates):
             sterms = self.corpus.sentence_terms[i]
-            if focus:
+            if rare:
                 around = sterms.union(*(self.corpus.sentence_terms[n] for n in self.corpus.neighbours(i)))
-                if not focus <= around:
+                if not rare <= around:
                     continue
             if not self._fits(kind, i, request.question):
                 continue
             lexical = sum(w for t, w in weights.items() if t in sterms) / total
             scored.append(_Scored(i, 0.6 * float(dense[j]) + 0.4 * lexical, float(dense[j]), lexical))
         scored.sort(key=lambda s: -s.score)
-        return scored, 0.5 * unknown, veto
+        return scored, self.unknown_weight * unknown, veto
 
     def answer(self, request: AnswerRequest) -> Draft:
         """Quote up to ``max_sentences`` supporting sentences, or abstain."""

@@ -1,0 +1,99 @@
+"""Evaluation datasets: the shipped JSONL schema, and LlamaIndex's LabelledRagDataset format.
+
+JSONL schema, one object a line:
+
+``id``          unique string
+``question``    what the user types
+``history``     earlier turns, ``[[user, assistant-or-null], ...]``, oldest first ([] if none)
+``answerable``  whether the documents answer it
+``key_facts``   facts a correct answer must contain: a list of facts, each a list of accepted variants
+                (matched case-insensitively as substrings); [] when unanswerable
+``evidence``    verbatim passages of the documents that support the answer; [] when unanswerable
+``type``        factual, why, how, who-said, numeric, multi-part, followup, near-miss, off-topic, ...
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rag.errors import InputError
+
+DATASETS = Path(__file__).resolve().parent / "datasets"
+ARTICLE_SET = DATASETS / "article.jsonl"
+
+
+@dataclass(frozen=True)
+class Example:
+    """One evaluation question."""
+
+    id: str
+    question: str
+    answerable: bool
+    history: list[list[str | None]] = field(default_factory=list)
+    key_facts: list[list[str]] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+    type: str = "factual"
+    reference_answer: str | None = None
+
+
+def _example(raw: dict[str, Any], where: str) -> Example:
+    try:
+        ex = Example(
+            id=str(raw["id"]),
+            question=str(raw["question"]),
+            answerable=bool(raw["answerable"]),
+            history=[list(t) for t in raw.get("history") or []],
+            key_facts=[[str(v) for v in fact] for fact in raw.get("key_facts") or []],
+            evidence=[str(e) for e in raw.get("evidence") or []],
+            type=str(raw.get("type", "factual")),
+            reference_answer=raw.get("reference_answer"),
+        )
+    except (KeyError, TypeError) as exc:
+        raise InputError(f"{where}: missing or malformed field {exc}") from exc
+    if ex.answerable and not ex.evidence:
+        raise InputError(f"{where}: an answerable question needs evidence")
+    return ex
+
+
+def load_jsonl(path: str | Path) -> list[Example]:
+    """Read a dataset in the shipped JSONL schema."""
+    examples = []
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, start=1):
+            if line.strip():
+                try:
+                    raw = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"{path}, line {n}: not valid JSON ({exc.msg})") from exc
+                examples.append(_example(raw, f"{path}, line {n}"))
+    return examples
+
+
+def load_labelled_rag_dataset(path: str | Path) -> list[Example]:
+    """Read LlamaIndex's ``rag_dataset.json`` (``examples[]`` with ``query``, ``reference_contexts``, ...)."""
+    with open(path, encoding="utf-8") as fh:
+        data = json.load(fh)
+    examples = []
+    for n, raw in enumerate(data.get("examples", [])):
+        examples.append(
+            Example(
+                id=f"{Path(path).parent.name}-{n:03d}",
+                question=raw["query"],
+                answerable=True,
+                evidence=list(raw.get("reference_contexts") or []),
+                type="llamaindex",
+                reference_answer=raw.get("reference_answer"),
+            )
+        )
+    return examples
+
+
+def load_dataset(path: str | Path) -> list[Example]:
+    """Load either format, by its file name."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"dataset {p} does not exist")
+    return load_labelled_rag_dataset(p) if p.suffix == ".json" else load_jsonl(p)
