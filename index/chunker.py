@@ -89,5 +89,7 @@ def chunk_document(doc: SourceDocument, size: int = 400, overlap: int = 100) -> 
     chunks = []
     for first, last in _pack(text, spans, size, overlap):
         start, end = spans[first].start, spans[last - 1].end
-        chunks.append(Chunk(_stable_id("c", doc.source, text[start:end], seen), doc.source, start, end, text[start:end]))
+        chunks.append(
+            Chunk(_stable_id("c", doc.source, text[start:end], seen), doc.source, start, end, text[start:end])
+        )
     return chunks, sentences

@@ -104,7 +104,8 @@ class LocalEmbeddings(Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """LangChain interface: embed passages."""
-        return self.encode(list(texts)).tolist()
+        vectors: list[list[float]] = self.encode(list(texts)).tolist()
+        return vectors
 
     def embed_query(self, text: str) -> list[float]:
         """LangChain interface: embed one query; recent queries are cached so a chain embeds each once."""
@@ -113,7 +114,7 @@ class LocalEmbeddings(Embeddings):
             if cached is not None:
                 self._query_cache.move_to_end(text)
                 return cached
-        vector = self.encode([text])[0].tolist()
+        vector: list[float] = self.encode([text])[0].tolist()
         with self._cache_lock:
             self._query_cache[text] = vector
             if len(self._query_cache) > _QUERY_CACHE_SIZE:

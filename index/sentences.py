@@ -14,10 +14,13 @@ from typing import NamedTuple
 ABBREVIATIONS = frozenset(
     """
     mr mrs ms dr prof sen rep gov gen lt col capt sgt maj adm cmdr st jr sr rev hon pres sec dept
-    no nos vol fig figs eq al etc vs cf ca approx inc corp co ltd llc bros mt ft jan feb mar apr jun jul
+    vol al etc vs cf ca approx inc corp co ltd llc bros mt ft jan feb mar apr jun jul
     aug sep sept oct nov dec mon tue wed thu fri sat sun u.s u.k u.n e.g i.e a.m p.m ph.d
     """.split()
 )
+
+# Abbreviations only before a number ("No. 5", "Fig. 2"); elsewhere "no." ends a sentence.
+NUMBERED = frozenset("no nos fig figs eq vol p pp".split())
 
 # Hard-wrapped lines longer than this are wrapped prose rather than one paragraph each.
 _MAX_SENTENCE_CHARS = 600
@@ -90,6 +93,8 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     if not match:
         return False
     word = match.group(1).lower().rstrip(".")
+    if word in NUMBERED:
+        return text[dot + 1 : dot + 3].strip()[:1].isdigit()
     return len(word) == 1 or word in ABBREVIATIONS
 
 

@@ -142,7 +142,9 @@ class Store:
         return int(self.open()._chunks.count())
 
     # -- writing ---------------------------------------------------------------------------------------
-    def _sync(self, col: Any, doc: SourceDocument, items: list[Chunk] | list[Sentence], progress: bool) -> tuple[int, int]:
+    def _sync(
+        self, col: Any, doc: SourceDocument, items: list[Chunk] | list[Sentence], progress: bool
+    ) -> tuple[int, int]:
         """Make ``col`` hold exactly ``items`` for ``doc.source``; embed only items not stored yet."""
         existing = set(col.get(where={"source": doc.source}, include=[])["ids"])
         wanted = {item.id: item for item in items}
@@ -172,7 +174,9 @@ class Store:
             )
         return len(new), len(stale)
 
-    def index(self, doc: SourceDocument, chunks: list[Chunk], sentences: list[Sentence], progress: bool = False) -> IndexReport:
+    def index(
+        self, doc: SourceDocument, chunks: list[Chunk], sentences: list[Sentence], progress: bool = False
+    ) -> IndexReport:
         """Store ``doc``'s chunks and sentences, replacing whatever an earlier version of it left."""
         self.open(create=True)
         stored = self._chunks.get(where={"source": doc.source}, include=["metadatas"])
@@ -190,15 +194,24 @@ class Store:
         raw_c = self._chunks.get(include=["documents", "metadatas"])
         raw_s = self._sentences.get(include=["documents", "metadatas", "embeddings"])
         chunks = sorted(
-            (Chunk(i, m["source"], int(m["start"]), int(m["end"]), d)
-             for i, d, m in zip(raw_c["ids"], raw_c["documents"], raw_c["metadatas"], strict=True)),
+            (
+                Chunk(i, m["source"], int(m["start"]), int(m["end"]), d)
+                for i, d, m in zip(raw_c["ids"], raw_c["documents"], raw_c["metadatas"], strict=True)
+            ),
             key=lambda c: (c.source, c.start),
         )
-        order = sorted(range(len(raw_s["ids"])), key=lambda j: (raw_s["metadatas"][j]["source"], raw_s["metadatas"][j]["start"]))
+        order = sorted(
+            range(len(raw_s["ids"])), key=lambda j: (raw_s["metadatas"][j]["source"], raw_s["metadatas"][j]["start"])
+        )
         sentences = [
-            Sentence(raw_s["ids"][j], raw_s["metadatas"][j]["source"], int(raw_s["metadatas"][j]["start"]),
-                     int(raw_s["metadatas"][j]["end"]), raw_s["documents"][j],
-                     int(raw_s["metadatas"][j].get("paragraph", 0)))
+            Sentence(
+                raw_s["ids"][j],
+                raw_s["metadatas"][j]["source"],
+                int(raw_s["metadatas"][j]["start"]),
+                int(raw_s["metadatas"][j]["end"]),
+                raw_s["documents"][j],
+                int(raw_s["metadatas"][j].get("paragraph", 0)),
+            )
             for j in order
         ]
         embs = raw_s["embeddings"]
@@ -212,5 +225,9 @@ class Store:
 
         self.open()
         name = self.name + _SENTENCES if sentences else self.name
-        return Chroma(client=self.client, collection_name=name, embedding_function=self.embeddings,
-                      create_collection_if_not_exists=False)
+        return Chroma(
+            client=self.client,
+            collection_name=name,
+            embedding_function=self.embeddings,
+            create_collection_if_not_exists=False,
+        )

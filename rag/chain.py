@@ -90,8 +90,13 @@ class Assistant:
         draft = self.answerer.answer(AnswerRequest(condensed.question, docs, condensed.context, vector))
         t2 = time.perf_counter()
         retrieved = [
-            Passage(d.metadata["source"], int(d.metadata["start"]), int(d.metadata["end"]), d.page_content,
-                    round(float(d.metadata["score"]), 4))
+            Passage(
+                d.metadata["source"],
+                int(d.metadata["start"]),
+                int(d.metadata["end"]),
+                d.page_content,
+                round(float(d.metadata["score"]), 4),
+            )
             for d in docs
         ]
         return Answer(

@@ -111,7 +111,9 @@ def _is_follow_up(question: str) -> bool:
     for i, w in enumerate(words):
         if w in _OTHER_REFERENCES - {"that", "this", "there"}:
             return True
-        if w in {"that", "this", "there"} and (i == len(words) - 1 or words[i + 1] in {"say", "mean", "is", "was", "happen"}):
+        if w in {"that", "this", "there"} and (
+            i == len(words) - 1 or words[i + 1] in {"say", "mean", "is", "was", "happen"}
+        ):
             return True
     return False
 

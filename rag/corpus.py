@@ -12,10 +12,9 @@ import numpy as np
 
 from index.chunker import Chunk, Sentence
 from index.store import StoredCorpus
-from rag.condense import known_people
 from rag.bm25 import BM25Index
+from rag.condense import known_people
 from rag.text import terms, words
-
 
 _NAME_RUN = re.compile(r"[A-Z][\w-]+(?:\s+(?:(?:of|for|and|the|on)\s+)*[A-Z][\w-]+)+")
 

@@ -102,7 +102,9 @@ class HybridRetriever(BaseRetriever):
         ]
 
 
-def hybrid_retriever(corpus: Corpus, chunks: Chroma, sentences: Chroma, k: int, candidates: int = 20) -> HybridRetriever:
+def hybrid_retriever(
+    corpus: Corpus, chunks: Chroma, sentences: Chroma, k: int, candidates: int = 20
+) -> HybridRetriever:
     """The product's retriever: BM25 and dense, each over ``candidates`` chunks, fused down to ``k``."""
     n = max(candidates, k)
     return HybridRetriever(

@@ -21,4 +21,4 @@ def make_answerer(settings: Settings, corpus: Corpus) -> Answerer:
             raise ConfigError(f"unknown backend {other!r}; choose one of: {', '.join(BACKENDS)}")
 
 
-__all__ = ["Answerer", "AnswerRequest", "BACKENDS", "Draft", "make_answerer"]
+__all__ = ["BACKENDS", "AnswerRequest", "Answerer", "Draft", "make_answerer"]

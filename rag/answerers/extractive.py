@@ -19,9 +19,9 @@ import re
 from dataclasses import dataclass
 
 from rag.answerers.base import Answerer, AnswerRequest, Draft
+from rag.condense import TITLES
 from rag.contract import ABSTAIN_MESSAGE, Citation
 from rag.corpus import Corpus
-from rag.condense import TITLES
 from rag.text import QUESTION_WORDS, STOPWORDS, fold, stem, terms
 
 DEFAULT_THRESHOLD = 0.10
@@ -61,10 +61,16 @@ _ANSWER_TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     ),
     (
         "person",
-        re.compile(r"\bwhat(?:'s| is| was) (?:the |his |her |their )?(?:full )?name\b|\bname the (?:person|official)\b"),
+        re.compile(
+            r"\bwhat(?:'s| is| was) (?:the |his |her |their )?(?:full )?name\b|\bname the (?:person|official)\b"
+        ),
         re.compile(r"(?!)"),
     ),
-    ("party", re.compile(r"\b(what|which) (political )?party\b"), re.compile(r"\b(republican|democrat|democratic|independent|gop)\b")),
+    (
+        "party",
+        re.compile(r"\b(what|which) (political )?party\b"),
+        re.compile(r"\b(republican|democrat|democratic|independent|gop)\b"),
+    ),
     ("state", re.compile(r"\b(what|which) (us |u\.s\. )?state\b"), re.compile(rf"\b({'|'.join(_STATES.split())})\b")),
 ]
 _WHO_SUBJECT = re.compile(r"^who(?:'s| is| was)?\s+(?!(?:do|does|did|will|would|should|can|could|are|were)\b)")
@@ -220,4 +226,3 @@ class ExtractiveAnswerer(Answerer):
             citations.append(Citation(n, sent.source, sent.start, sent.end, sent.text, round(s.score, 4)))
             parts.append(f"{' '.join(sent.text.split())} [{n}]")
         return Draft(" ".join(parts), abstained=False, citations=citations, confidence=confidence)
-

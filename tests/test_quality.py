@@ -1,0 +1,87 @@
+"""The shipped question set, end to end: exact quotes everywhere, and the quality floors in eval/floors.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from eval.dataset import ARTICLE_SET, Example, load_dataset
+from eval.metrics import Scored, score
+from rag.chain import Assistant
+from tests.conftest import ARTICLE_TEXT
+
+FLOORS = json.loads((Path(__file__).resolve().parents[1] / "eval" / "floors.json").read_text(encoding="utf-8"))
+EXAMPLES = load_dataset(ARTICLE_SET)
+
+
+@pytest.fixture(scope="module")
+def results(assistant: Assistant) -> list[Scored]:
+    return [score(ex, assistant.ask(ex.question, ex.history), {"article.txt": ARTICLE_TEXT}) for ex in EXAMPLES]
+
+
+def test_the_set_is_big_and_varied_enough() -> None:
+    answerable = [e for e in EXAMPLES if e.answerable and not e.history]
+    assert len(answerable) >= 30
+    assert sum(not e.answerable for e in EXAMPLES) >= 8
+    assert sum(bool(e.history) for e in EXAMPLES) >= 5
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.id)
+def test_evidence_is_verbatim_in_the_article(example: Example) -> None:
+    for passage in example.evidence:
+        assert passage in ARTICLE_TEXT
+
+
+def test_every_citation_quotes_the_source_exactly(results: list[Scored]) -> None:
+    citations = [c for r in results for c in r.answer.citations]
+    assert len(citations) > 40
+    for c in citations:
+        assert c.quote == ARTICLE_TEXT[c.start : c.end]
+    for r in results:
+        for p in r.answer.retrieved:
+            assert p.text == ARTICLE_TEXT[p.start : p.end]
+
+
+def test_answers_follow_the_contract(results: list[Scored]) -> None:
+    for r in results:
+        a = r.answer
+        if a.abstained:
+            assert a.citations == [] and a.answer
+        else:
+            markers = {int(m) for m in __import__("re").findall(r"\[(\d+)\]", a.answer)}
+            assert markers == {c.id for c in a.citations} != set()
+        assert set(a.timings_ms) == {"retrieve", "answer", "total"}
+
+
+def test_quality_floors(results: list[Scored]) -> None:
+    answerable = [r for r in results if r.example.answerable]
+    unanswerable = [r for r in results if not r.example.answerable]
+    hit_at_k = sum(r.hit_rank is not None for r in answerable) / len(answerable)
+    facts = sum(r.all_facts and not r.answer.abstained for r in answerable) / len(answerable)
+    abstain = sum(r.answer.abstained for r in unanswerable) / len(unanswerable)
+    false_abstain = sum(r.answer.abstained for r in answerable) / len(answerable)
+    report = f"hit@k={hit_at_k:.3f} facts={facts:.3f} abstain={abstain:.3f} false_abstain={false_abstain:.3f}"
+    assert hit_at_k >= FLOORS["hit_at_k"], report
+    assert facts >= FLOORS["key_fact_recall"], report
+    assert abstain >= FLOORS["abstention_recall"], report
+    assert false_abstain <= FLOORS["false_abstention_max"], report
+
+
+def test_the_headline_question(assistant: Assistant) -> None:
+    a = assistant.ask("What deadline did the Defense Secretary set for Anthropic?")
+    assert "5:01" in a.answer and not a.abstained
+    assert any("5:01" in c.quote and c.quote == ARTICLE_TEXT[c.start : c.end] for c in a.citations)
+
+
+def test_the_follow_up_from_the_issue(assistant: Assistant) -> None:
+    a = assistant.ask("What did he post on X?", [["Who is Sean Parnell?", None]])
+    assert a.standalone_question == "What did Sean Parnell post on X?"
+    assert "posted on X" in a.answer
+
+
+def test_off_topic_questions_abstain(assistant: Assistant) -> None:
+    for q in ("What is the capital of France?", "How do I bake sourdough bread?", "Who won the 2022 World Cup?"):
+        a = assistant.ask(q)
+        assert a.abstained and a.citations == [] and "doesn't say" in a.answer
