@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import time
 import unicodedata
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
+from langchain_core.documents import Document
 from langchain_core.runnables import RunnableLambda
 
 from index import BUNDLED_ARTICLE, index_paths, open_store
-from rag.answerers import AnswerRequest, make_answerer
-from rag.condense import condense
+from rag.answerers import AnswerRequest, Draft, make_answerer
+from rag.condense import Condensed, condense
 from rag.config import Settings
 from rag.contract import Answer, Passage
 from rag.corpus import Corpus
@@ -22,6 +24,15 @@ from rag.retrieve import hybrid_retriever
 MAX_QUESTION_CHARS = 2000
 MAX_HISTORY_TURNS = 50
 CANDIDATES = 20
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One step of a streamed answer: a piece of text, or (last) the whole answer object."""
+
+    kind: Literal["token", "answer"]
+    text: str = ""
+    answer: Answer | None = None
 
 
 def clean_question(question: Any) -> str:
@@ -78,17 +89,19 @@ class Assistant:
         )
         self.answerer = make_answerer(settings, self.corpus)
 
-    def ask(self, question: str, history: Sequence[Sequence[str | None]] | None = None) -> Answer:
-        """Answer ``question`` (a follow-up to ``history`` if given) under the answer contract."""
+    def _prepare(self, question: str, history: Any) -> tuple[str, Condensed, list[Document], AnswerRequest, float]:
         text = clean_question(question)
         turns = clean_history(history)
         t0 = time.perf_counter()
         condensed = condense(text, turns, self.corpus.people)
         docs = self.retriever.invoke(condensed.query)
         vector = np.asarray(self.embeddings.embed_query(condensed.query), dtype=np.float32)
-        t1 = time.perf_counter()
-        draft = self.answerer.answer(AnswerRequest(condensed.question, docs, condensed.context, vector))
-        t2 = time.perf_counter()
+        return text, condensed, docs, AnswerRequest(condensed.question, docs, condensed.context, vector), t0
+
+    def _finish(
+        self, text: str, condensed: Condensed, docs: list[Document], draft: Draft, times: list[float]
+    ) -> Answer:
+        t0, t1, t2 = times
         retrieved = [
             Passage(
                 d.metadata["source"],
@@ -113,6 +126,31 @@ class Assistant:
             },
             standalone_question=condensed.question if condensed.question != text else None,
         )
+
+    def ask(self, question: str, history: Sequence[Sequence[str | None]] | None = None) -> Answer:
+        """Answer ``question`` (a follow-up to ``history`` if given) under the answer contract."""
+        text, condensed, docs, request, t0 = self._prepare(question, history)
+        t1 = time.perf_counter()
+        draft = self.answerer.answer(request)
+        return self._finish(text, condensed, docs, draft, [t0, t1, time.perf_counter()])
+
+    def stream(self, question: str, history: Sequence[Sequence[str | None]] | None = None) -> Iterator[StreamEvent]:
+        """Answer like :meth:`ask`, yielding the answer text as it is produced, then the final :class:`Answer`.
+
+        Every event but the last is ``StreamEvent("token", text=...)``; the last is
+        ``StreamEvent("answer", answer=...)``, whose ``answer.answer`` is authoritative (an LLM answer may be
+        revised by citation checks after its tokens were shown).
+        """
+        text, condensed, docs, request, t0 = self._prepare(question, history)
+        t1 = time.perf_counter()
+        draft: Draft | None = None
+        for piece in self.answerer.stream(request):
+            if isinstance(piece, Draft):
+                draft = piece
+            else:
+                yield StreamEvent("token", text=piece)
+        assert draft is not None, "an answerer's stream must end with its Draft"
+        yield StreamEvent("answer", answer=self._finish(text, condensed, docs, draft, [t0, t1, time.perf_counter()]))
 
     def as_runnable(self) -> RunnableLambda[dict[str, Any], dict[str, Any]]:
         """The chain as a LangChain ``Runnable`` taking ``{"question", "history"}`` and returning the contract."""

@@ -67,3 +67,14 @@ def test_settings_come_from_the_environment_then_flags() -> None:
 def test_the_chain_is_a_langchain_runnable(assistant: Assistant) -> None:
     out = assistant.as_runnable().invoke({"question": "Who is Sean Parnell?"})
     assert out["backend"] == "extractive" and "question" in out and "citations" in out
+
+
+def test_streaming_yields_the_answer_text_then_the_answer(assistant: Assistant) -> None:
+    events = list(assistant.stream("What did he post on X?", [["Who is Sean Parnell?", None]]))
+    tokens = [e.text for e in events if e.kind == "token"]
+    final = events[-1]
+    assert final.kind == "answer" and final.answer is not None
+    assert len(tokens) > 5 and "".join(tokens) == final.answer.answer
+    assert final.answer.to_dict() | {"timings_ms": None} == assistant.ask(
+        "What did he post on X?", [["Who is Sean Parnell?", None]]
+    ).to_dict() | {"timings_ms": None}

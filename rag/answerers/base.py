@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,3 +42,14 @@ class Answerer(ABC):
     @abstractmethod
     def answer(self, request: AnswerRequest) -> Draft:
         """Answer ``request`` or abstain."""
+
+    def stream(self, request: AnswerRequest) -> Iterator[str | Draft]:
+        """Yield the answer text in pieces as it is produced, then the final :class:`Draft`.
+
+        The default answers at once and replays the text word by word; LLM backends override it to pass
+        tokens through as the model writes them.
+        """
+        draft = self.answer(request)
+        for match in re.finditer(r"\S+\s*", draft.answer):
+            yield match.group(0)
+        yield draft
