@@ -102,6 +102,11 @@ class LocalEmbeddings(Embeddings):
         )
         return np.asarray(vectors, dtype=np.float32)
 
+    def clear_cache(self) -> None:
+        """Forget cached query vectors (benchmarks call this so every measured question pays for its embedding)."""
+        with self._cache_lock:
+            self._query_cache.clear()
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """LangChain interface: embed passages."""
         vectors: list[list[float]] = self.encode(list(texts)).tolist()

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-_WORD = re.compile(r"[^\W_]+(?:[.,:][0-9]+)*", re.UNICODE)
+_WORD = re.compile(r"[0-9]+(?:[.,:][0-9]+)*|[^\W\d_]+", re.UNICODE)
 
 STOPWORDS = frozenset(
     """
@@ -23,6 +23,8 @@ STOPWORDS = frozenset(
     until up upon us very was wasn we were weren what when where which while who whom whose why will
     with won would wouldn you your yours yourself yourselves ve d m o y tell say says said know please
     article does give given get got one ones thing things
+    happen happens happened happening describe explain discuss according mention mentioned document
+    documents text context information provided based some any kind sort way
     """.split()
 )
 
@@ -74,7 +76,8 @@ def stem(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """All word tokens of ``text``, folded to lower case (numbers like 5:01 and 1.5 stay whole)."""
+    """All word tokens of ``text``, folded to lower case. Numbers like 5:01 and 1.5 stay whole; letters and
+    digits part ("CoV2" -> "cov", "2"), so "SARS-CoV2" and "SARS-CoV-2" share their terms."""
     return _WORD.findall(fold(text))
 
 

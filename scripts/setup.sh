@@ -19,3 +19,13 @@ if [ ! -e "$stamp" ]; then
     .venv/bin/python -m pip install --quiet -e ".${extra:+[$extra]}"
     touch "$stamp"
 fi
+# The browser tests drive Debian's Chromium; never a browser a test tool downloads for itself.
+if [ "$extra" = "dev" ] && [ ! -x /usr/bin/chromium ]; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+        echo "installing Debian's chromium for the browser tests..." >&2
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    else
+        echo "warning: /usr/bin/chromium is missing; install Debian's chromium to run the browser tests" >&2
+    fi
+fi

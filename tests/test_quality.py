@@ -85,3 +85,18 @@ def test_off_topic_questions_abstain(assistant: Assistant) -> None:
     for q in ("What is the capital of France?", "How do I bake sourdough bread?", "Who won the 2022 World Cup?"):
         a = assistant.ask(q)
         assert a.abstained and a.citations == [] and "doesn't say" in a.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "description"),
+    [
+        ("Who is Sean Parnell?", "Chief spokesman"),
+        ("Who is Gregory Allen?", "senior adviser"),
+        ("Who is Roger Wicker?", "chair"),
+    ],
+)
+def test_who_is_questions_get_the_sentence_that_describes_the_person(
+    assistant: Assistant, question: str, description: str
+) -> None:
+    answer = assistant.ask(question)
+    assert description in answer.answer and not answer.answer.startswith("—")

@@ -23,11 +23,37 @@ from rag.condense import TITLES
 from rag.contract import ABSTAIN_MESSAGE, Citation
 from rag.corpus import Corpus
 from rag.text import QUESTION_WORDS, STOPWORDS, fold, stem, terms
+from rag.verify import is_instruction
 
 DEFAULT_THRESHOLD = 0.10
 MAX_SENTENCES = 2
 RARE_NAME_SENTENCES = 3
 UNKNOWN_WEIGHT = 0.2
+RELATION_UNKNOWN = 0.7
+RELATION_COVERED = 0.05
+# A second sentence is quoted only when it scores nearly as well as the best and adds question words.
+SECOND_SENTENCE_RATIO = 0.85
+# "Who is X?" is answered best by a sentence that describes X by a title or an apposition.
+DESCRIPTION_FACTOR = 1.2
+_DEFINITION = re.compile(
+    r"^(?:[Ww]ho|[Ww]hat)(?:'s|’s| is| was| are| were)\s+(?P<x>[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*)\s*\??$"
+)
+
+
+def _describes(text: str, subject: str) -> bool:
+    """Whether ``text`` introduces ``subject`` with a title before it or an apposition after it."""
+    name = re.escape(subject.split()[-1])
+    titled = re.search(rf"\b([A-Za-z]+\.?)\s+(?:[A-Z][\w.-]*\s+)*{name}\b", text)
+    if titled and titled.group(1).lower().rstrip(".") in TITLES:
+        return True
+    return bool(re.search(rf"{name},\s+(?:a|an|the)\s", text))
+
+
+# Attribution lines under a quote or a post ("— Name (@handle) date") name a person but say little else.
+ATTRIBUTION_FACTOR = 0.85
+_ATTRIBUTION = re.compile(r"^[—–-]\s*\S")
+# How much meaning (MiniLM cosine) counts against words (IDF-weighted overlap) when ranking sentences.
+DENSE_WEIGHT = 0.6
 
 _NUMBER_WORDS = (
     "one two three four five six seven eight nine ten eleven twelve dozen dozens twenty thirty forty fifty "
@@ -131,14 +157,16 @@ class ExtractiveAnswerer(Answerer):
 
     def _focus(self, question: str) -> set[str]:
         """Names the question is about, as terms: capitalised words (not the first) and known people."""
-        tokens = re.findall(r"[^\W_][\w’'-]*", question)
         names: set[str] = set()
-        for i, tok in enumerate(tokens):
-            word = tok.removesuffix("’s").removesuffix("'s")
+        for match in re.finditer(r"[^\W\d_]+", question):
+            word = match.group(0)
             low = fold(word)
-            if low in STOPWORDS or low in QUESTION_WORDS or low.rstrip(".") in TITLES:
+            if low in STOPWORDS or low in QUESTION_WORDS or low in TITLES:
                 continue
-            if (i > 0 and word[:1].isupper()) or word in self.corpus.people or word.title() in self.corpus.people:
+            before = question[: match.start()].rstrip()
+            starts_sentence = not before or before[-1] in '.?!:"“'
+            capitalised = word[:1].isupper() and not starts_sentence
+            if capitalised or word in self.corpus.people or word.title() in self.corpus.people:
                 names.add(stem(low))
         return names
 
@@ -170,7 +198,8 @@ class ExtractiveAnswerer(Answerer):
         for doc in request.passages:
             meta = doc.metadata
             for i in self.corpus.sentences_in(meta["source"], int(meta["start"]), int(meta["end"])):
-                seen.setdefault(i, None)
+                if not is_instruction(self.corpus.sentences[i].text):  # a planted command is never an answer
+                    seen.setdefault(i, None)
         return list(seen)
 
     def score(self, request: AnswerRequest) -> tuple[list[_Scored], float, bool]:
@@ -188,20 +217,45 @@ class ExtractiveAnswerer(Answerer):
         # Rare names must be near the answer; names found all over the document (the main actors) need not be.
         rare = {t for t in focus if 0 < self.corpus.sentence_frequency(t) <= RARE_NAME_SENTENCES}
         kind = self._answer_type(request.question)
+        definition = _DEFINITION.match(request.question.strip())
+        subject = definition.group("x") if definition else ""
         dense = self.corpus.sentence_vectors[candidates] @ request.query_vector
         scored = []
         for j, i in enumerate(candidates):
             sterms = self.corpus.sentence_terms[i]
-            if rare:
-                around = sterms.union(*(self.corpus.sentence_terms[n] for n in self.corpus.neighbours(i)))
-                if not rare <= around:
-                    continue
-            if not self._fits(kind, i, request.question):
+            around = sterms.union(*(self.corpus.sentence_terms[n] for n in self.corpus.neighbours(i)))
+            if not rare <= around or not self._fits(kind, i, request.question):
                 continue
-            lexical = sum(w for t, w in weights.items() if t in sterms) / total
-            scored.append(_Scored(i, 0.6 * float(dense[j]) + 0.4 * lexical, float(dense[j]), lexical))
+            # Names may sit in the next sentence ("... Sean Parnell posted:" then the post itself); the rest
+            # of the question, what it asks about, must be in the sentence that is quoted.
+            lexical = sum(w for t, w in weights.items() if t in sterms or (t in focus and t in around)) / total
+            value = DENSE_WEIGHT * float(dense[j]) + (1 - DENSE_WEIGHT) * lexical
+            if subject and _describes(self.corpus.sentences[i].text, subject):
+                value *= DESCRIPTION_FACTOR  # "Who is X?" wants "Chief spokesman X" or "X, a senior adviser"
+            if _ATTRIBUTION.match(self.corpus.sentences[i].text):
+                value *= ATTRIBUTION_FACTOR  # "— Sean Parnell (@handle) date": who said it, not what was said
+            scored.append(_Scored(i, value, float(dense[j]), lexical))
         scored.sort(key=lambda s: -s.score)
+        if scored and kind is None and not veto:
+            veto = self._asks_about_the_unknown(weights, focus, scored[0].index)
         return scored, self.unknown_weight * unknown, veto
+
+    def _asks_about_the_unknown(self, weights: dict[str, float], focus: set[str], best: int) -> bool:
+        """True when what the question asks *about* (its words other than names) is mostly words the document
+        never uses, and none of it is near the best sentence: "How much is Anthropic valued at?" against an
+        article that never mentions a valuation. Typed questions are exempt: their type check already asked
+        for the right kind of answer."""
+        relation = {t: w for t, w in weights.items() if t not in focus}
+        total = sum(relation.values())
+        if not total:
+            return False
+        vocab = self.corpus.vocabulary
+        unknown = sum(w for t, w in relation.items() if t not in vocab) / total
+        around = self.corpus.sentence_terms[best].union(
+            *(self.corpus.sentence_terms[n] for n in self.corpus.neighbours(best))
+        )
+        covered = sum(w for t, w in relation.items() if t in around) / total
+        return unknown >= RELATION_UNKNOWN and covered <= RELATION_COVERED
 
     def answer(self, request: AnswerRequest) -> Draft:
         """Quote up to ``max_sentences`` supporting sentences, or abstain."""
@@ -209,14 +263,19 @@ class ExtractiveAnswerer(Answerer):
         confidence = (scored[0].score - penalty) if scored else 0.0
         if veto or not scored or confidence < self.threshold:
             return Draft(ABSTAIN_MESSAGE, abstained=True, confidence=confidence)
+        if request.said:
+            # In a conversation, prefer what has not been quoted already ("And Mark Kelly?" after Tillis).
+            fresh = [c for c in scored if not any(self.corpus.sentences[c.index].text in said for said in request.said)]
+            if fresh and fresh[0].score >= SECOND_SENTENCE_RATIO * scored[0].score:
+                scored = fresh
         chosen = [scored[0]]
-        weights = self._weights(request.question, request.context)
+        own = set(terms(request.question))
         covered = self.corpus.sentence_terms[scored[0].index]
         for cand in scored[1 : 1 + 4]:
-            if len(chosen) >= self.max_sentences or cand.score < 0.85 * scored[0].score:
+            if len(chosen) >= self.max_sentences or cand.score < SECOND_SENTENCE_RATIO * scored[0].score:
                 break
-            new_terms = {t for t in self.corpus.sentence_terms[cand.index] if t in weights} - covered
-            if new_terms:
+            # Quote a second sentence only for a part of the question the first one leaves out.
+            if (self.corpus.sentence_terms[cand.index] & own) - covered:
                 chosen.append(cand)
                 covered = covered | self.corpus.sentence_terms[cand.index]
         chosen.sort(key=lambda s: (self.corpus.sentences[s.index].source, self.corpus.sentences[s.index].start))
