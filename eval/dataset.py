@@ -55,35 +55,54 @@ def _example(raw: dict[str, Any], where: str) -> Example:
         raise InputError(f"{where}: missing or malformed field {exc}") from exc
     if ex.answerable and not ex.evidence:
         raise InputError(f"{where}: an answerable question needs evidence")
+    if any(len(turn) != 2 for turn in ex.history):
+        raise InputError(f'{where}: "history" must be a list of [question, answer] pairs')
     return ex
 
 
 def load_jsonl(path: str | Path) -> list[Example]:
     """Read a dataset in the shipped JSONL schema."""
     examples = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
-            if line.strip():
-                try:
-                    raw = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputError(f"{path}, line {n}: not valid JSON ({exc.msg})") from exc
-                examples.append(_example(raw, f"{path}, line {n}"))
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read dataset {path}: {exc}") from exc
+    for n, line in enumerate(lines, start=1):
+        if line.strip():
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path}, line {n}: not valid JSON ({exc.msg})") from exc
+            if not isinstance(raw, dict):
+                raise InputError(f"{path}, line {n}: expected a JSON object")
+            examples.append(_example(raw, f"{path}, line {n}"))
     return examples
 
 
 def load_labelled_rag_dataset(path: str | Path) -> list[Example]:
-    """Read LlamaIndex's ``rag_dataset.json`` (``examples[]`` with ``query``, ``reference_contexts``, ...)."""
-    with open(path, encoding="utf-8") as fh:
-        data = json.load(fh)
+    """Read LlamaIndex's ``rag_dataset.json`` (``examples[]`` with ``query``, ``reference_contexts``, ...).
+
+    Its questions are all answerable, its evidence is the reference contexts, and it has no key facts.
+    """
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read dataset {path}: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("examples"), list):
+        raise InputError(f'{path}: not a LlamaIndex LabelledRagDataset (expected {{"examples": [...]}})')
     examples = []
-    for n, raw in enumerate(data.get("examples", [])):
+    for n, raw in enumerate(data["examples"]):
+        if not isinstance(raw, dict) or not isinstance(raw.get("query"), str) or not raw.get("reference_contexts"):
+            raise InputError(f'{path}: example {n} needs a "query" and "reference_contexts"')
         examples.append(
             Example(
                 id=f"{Path(path).parent.name}-{n:03d}",
                 question=raw["query"],
                 answerable=True,
-                evidence=list(raw.get("reference_contexts") or []),
+                evidence=[str(c) for c in raw["reference_contexts"]],
                 type="llamaindex",
                 reference_answer=raw.get("reference_answer"),
             )
@@ -94,6 +113,6 @@ def load_labelled_rag_dataset(path: str | Path) -> list[Example]:
 def load_dataset(path: str | Path) -> list[Example]:
     """Load either format, by its file name."""
     p = Path(path)
-    if not p.exists():
-        raise InputError(f"dataset {p} does not exist")
+    if not p.is_file():
+        raise InputError(f"dataset {p} does not exist" if not p.exists() else f"dataset {p} is not a file")
     return load_labelled_rag_dataset(p) if p.suffix == ".json" else load_jsonl(p)

@@ -1,0 +1,92 @@
+"""``rag eval`` / ``python -m eval``: benchmark the product against baselines and write the report.
+
+    rag eval [--dataset FILE ...] [--docs PATH ...] [--out DIR] [--store DIR] [--backend NAME] [-k N]
+
+Defaults: the shipped question set over the bundled article, the report in ``eval/out/``, and a temporary
+store (with ``--store``, the benchmark's own collection in that store is kept and reused by the next run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from eval import BASELINES
+from eval.dataset import ARTICLE_SET
+from rag.errors import InputError
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The benchmark's flags, shared by ``rag eval`` and ``python -m eval``."""
+    parser.description = (
+        "Run the product and its baselines (BM25 only, dense only, the LangChain tutorial pipeline) over a "
+        "question set; print a table and write report.md, results.json and chart.png."
+    )
+    parser.add_argument(
+        "--dataset",
+        nargs="+",
+        metavar="FILE",
+        help="questions: .jsonl in the shipped schema, or LlamaIndex rag_dataset.json; several are joined "
+        "(default: the shipped article set)",
+    )
+    parser.add_argument("--docs", nargs="+", metavar="PATH", help="documents to answer from (default: the article)")
+    parser.add_argument("--out", metavar="DIR", help=f"where report.md, results.json and chart.png go (default {OUT})")
+    parser.add_argument("--store", metavar="DIR", help="keep the benchmark's collection in this store (default: temp)")
+    parser.add_argument("--backend", help="the product's answerer backend (env RAG_BACKEND; default extractive)")
+    parser.add_argument("-k", type=int, help="passages retrieved by the product and BM25/dense (default 5)")
+    parser.add_argument("--chunk-size", type=int, help="the product's chunk length in characters (default 400)")
+    parser.add_argument("--chunk-overlap", type=int, help="the product's chunk overlap in characters (default 100)")
+    parser.add_argument(
+        "--baselines",
+        nargs="*",
+        metavar="NAME",
+        choices=BASELINES,
+        help=f"baselines to run beside the product (default all: {' '.join(BASELINES)}; none: product only)",
+    )
+    return parser
+
+
+def _inputs(args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    from index import BUNDLED_ARTICLE
+
+    docs = list(args.docs or [str(BUNDLED_ARTICLE)])
+    if args.dataset:
+        return docs, list(args.dataset)
+    if any(Path(d).resolve() != BUNDLED_ARTICLE for d in docs):
+        raise InputError("--docs needs --dataset FILE: the shipped questions are about the bundled article")
+    return docs, [str(ARTICLE_SET)]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the benchmark the flags describe, print its table, and write the report files."""
+    from eval.bench import run_benchmark
+    from eval.report import terminal_table, write
+    from rag.config import Settings
+
+    docs, datasets = _inputs(args)
+    baselines = BASELINES if args.baselines is None else tuple(args.baselines)
+    with tempfile.TemporaryDirectory(prefix="rag-eval-") as scratch:
+        settings = Settings.from_env(
+            store=args.store or scratch,
+            backend=args.backend,
+            k=args.k,
+            chunk_size=args.chunk_size,
+            chunk_overlap=args.chunk_overlap,
+        )
+        bench = run_benchmark(settings, docs, datasets, baselines)
+    print(terminal_table(bench))
+    paths = write(bench, args.out or OUT)
+    print(f"\nwrote {', '.join(str(p) for p in paths.values())}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m eval``: the same flags and error handling as ``rag eval``."""
+    from rag.cli import main as rag_main
+
+    return rag_main(["eval", *(sys.argv[1:] if argv is None else argv)])
