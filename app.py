@@ -1,0 +1,106 @@
+"""The chat window, the embeddable widget and the HTTP API, served as one FastAPI process.
+
+``python app.py`` serves on http://127.0.0.1:7860 (``--host``/``--port`` or ``RAG_HOST``/``RAG_PORT``),
+indexing the bundled article first if the store is empty:
+
+- ``/``                    the chat, with a sources panel and the whole document
+- ``/widget/``             the compact widget, for an iframe or the ``<gradio-app>`` web component
+- ``POST /api/ask``        ``{"question", "history"}`` -> the answer object (see DESIGN.md)
+- ``/examples/embed.html`` a host page embedding the widget both ways
+
+Other apps can mount what :func:`create_app` returns; nothing is launched until :func:`main`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from rag.config import Settings
+from rag.errors import ConfigError, RagError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from rag.web.config import WebSettings
+
+
+def create_app(settings: Settings | None = None, assistant: Any = None, web: WebSettings | None = None) -> FastAPI:
+    """The FastAPI app holding the chat (``app.state.blocks["/"]``), the widget and the API, not launched.
+
+    ``assistant`` (a loaded :class:`rag.chain.Assistant`) is built from ``settings`` when not given, so the
+    models and store load once; ``web`` defaults to :meth:`WebSettings.from_env`.
+    """
+    from rag.web.config import WebSettings
+    from rag.web.server import build_app
+
+    if assistant is None:
+        from rag.chain import Assistant
+
+        assistant = Assistant(settings or Settings.from_env())
+    return build_app(assistant, web or WebSettings.from_env())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line flags of ``python app.py``."""
+    p = argparse.ArgumentParser(prog="app.py", description="Serve the chat, the widget and the HTTP API.")
+    p.add_argument("--host", help="address to listen on (env RAG_HOST; default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (env RAG_PORT; default 7860)")
+    p.add_argument("--store", help="folder of the vector store (env RAG_STORE)")
+    p.add_argument("--collection", help="corpus name in the store (env RAG_COLLECTION; default article)")
+    p.add_argument("--backend", help="answerer backend (env RAG_BACKEND; default extractive)")
+    p.add_argument(
+        "--embed-origins",
+        help="origins allowed to embed the widget and call the API, comma separated (env RAG_EMBED_ORIGINS; "
+        "default * = any)",
+    )
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse flags, load the assistant once, and serve until interrupted."""
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    try:
+        from rag.web.config import WebSettings
+
+        web = WebSettings.from_env(host=args.host, port=args.port, embed_origins=args.embed_origins)
+        _check_address(web.host, web.port)  # before the models load, so a busy port fails at once
+        settings = Settings.from_env(store=args.store, collection=args.collection, backend=args.backend)
+        app = create_app(settings, web=web)
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    import uvicorn
+
+    print(f"Serving the chat on http://{web.host}:{web.port}/ (widget: /widget/, API: POST /api/ask)", flush=True)
+    try:
+        uvicorn.run(app, host=web.host, port=web.port, log_level="warning")
+    except (OSError, SystemExit):
+        print(f"error: cannot serve on {web.host}:{web.port} (see above)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _check_address(host: str, port: int) -> None:
+    """Raise :class:`ConfigError` unless ``host:port`` can be listened on right now."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(infos[0][4])
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError(
+            f"cannot listen on {host}:{port} ({reason}); stop the program using it or choose another --host or --port"
+        ) from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,233 @@
+"""The Gradio chat: the full window at ``/`` and the compact widget, both built from one :class:`ChatUI`.
+
+The chat shown is always rebuilt from the session's list of answer objects (a ``gr.State``, so history is
+per browser session), which keeps the transcript, the sources panel and the follow-up history in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
+
+import gradio as gr
+
+from rag.chain import StreamEvent
+from rag.contract import Answer
+from rag.corpus import Corpus
+from rag.errors import RagError
+from rag.web.render import answer_html, document_html, question_html, sources_html, streaming_html
+from rag.web.sources import SourceTexts
+
+Answers = list[dict[str, Any]]
+Messages = list[dict[str, str]]
+
+EXAMPLES = (
+    "What deadline did the Defense Secretary set for Anthropic?",
+    "Who is Sean Parnell?",
+    "What did Senator Mark Kelly say?",
+    "How much is Anthropic's Pentagon contract worth?",
+)
+
+# Runs once per page (the sources panel loads it): a click on an [n] marker opens that source card
+# (or, in the document view's legend, scrolls to the cited span) and outlines it.
+CITE_JS = """
+if (!window.__ragCiteLinks) {
+  window.__ragCiteLinks = true;
+  document.addEventListener('click', (event) => {
+    const link = event.composedPath().find(
+      (el) => el instanceof Element && el.matches('a[href^="#rag-src-"], a[href^="#rag-doc-"]'));
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const id = link.getAttribute('href').slice(1);
+    const root = link.getRootNode();
+    const card = (root.getElementById && root.getElementById(id)) || document.getElementById(id);
+    if (!card) return;
+    for (let el = card; el; el = el.parentElement) { if (el.tagName === 'DETAILS') el.open = true; }
+    (card.getRootNode().querySelectorAll('.rag-active') || []).forEach((el) => el.classList.remove('rag-active'));
+    card.classList.add('rag-active');
+    card.scrollIntoView({block: 'nearest', behavior: 'smooth'});
+  }, true);
+}
+"""
+
+
+class ChatAssistant(Protocol):
+    """What the web app needs from :class:`rag.chain.Assistant`."""
+
+    corpus: Corpus
+
+    def ask(self, question: str, history: Any = None) -> Answer:
+        """The answer object."""
+        ...
+
+    def stream(self, question: str, history: Any = None) -> Iterator[StreamEvent]:
+        """Answer text in pieces, then the answer object."""
+        ...
+
+
+def transcript(answers: Sequence[dict[str, Any]]) -> Messages:
+    """The chat messages for a list of answer objects."""
+    messages: Messages = []
+    for turn, answer in enumerate(answers):
+        messages.append({"role": "user", "content": question_html(answer["question"])})
+        messages.append({"role": "assistant", "content": answer_html(answer, turn)})
+    return messages
+
+
+class ChatUI:
+    """Builds the chat Blocks over one assistant and the texts of its documents."""
+
+    def __init__(self, assistant: ChatAssistant, texts: SourceTexts) -> None:
+        self.assistant = assistant
+        self.texts = texts
+
+    # -- handlers ------------------------------------------------------------------------------------
+    def respond(self, question: str, answers: Answers) -> Iterator[tuple[Any, ...]]:
+        """Stream the answer to ``question``; yields (textbox, chat, answers, sources, document)."""
+        history = [[a["question"], a["answer"]] for a in answers]
+        events = self.assistant.stream(question, history)
+        try:
+            first = next(events)
+        except RagError as exc:  # bad input: say why; the question stays in the box
+            raise gr.Error(str(exc), duration=10, title="Cannot ask that") from None
+        chat = [
+            *transcript(answers),
+            {"role": "user", "content": question_html(question.strip())},
+            {"role": "assistant", "content": streaming_html("")},
+        ]
+        text = ""
+        for event in _chain(first, events):
+            if event.answer is None:
+                text += event.text
+                chat = [*chat[:-1], {"role": "assistant", "content": streaming_html(text)}]
+                yield "", chat, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                continue
+            answers = [*answers, event.answer.to_dict()]
+            yield "", transcript(answers), answers, sources_html(answers, self.texts), *self._document(answers)
+
+    def retry(self, answers: Answers) -> Iterator[tuple[Any, ...]]:
+        """Ask the last question again."""
+        if not answers:
+            return
+        yield from self.respond(answers[-1]["question"], answers[:-1])
+
+    def example(self, answers: Answers, selected: gr.SelectData) -> Iterator[tuple[Any, ...]]:
+        """Ask the example question that was clicked."""
+        value = selected.value
+        question = value.get("text", "") if isinstance(value, dict) else str(value)
+        yield from self.respond(question, answers)
+
+    def compact_respond(self, question: str, answers: Answers) -> Iterator[tuple[Any, ...]]:
+        """:meth:`respond` without the document view (the widget has none)."""
+        for out in self.respond(question, answers):
+            yield out[:4]
+
+    def compact_retry(self, answers: Answers) -> Iterator[tuple[Any, ...]]:
+        """:meth:`retry` without the document view."""
+        for out in self.retry(answers):
+            yield out[:4]
+
+    def compact_example(self, answers: Answers, selected: gr.SelectData) -> Iterator[tuple[Any, ...]]:
+        """:meth:`example` without the document view."""
+        for out in self.example(answers, selected):
+            yield out[:4]
+
+    def api_ask(self, question: str, history: list[list[str | None]] | None = None) -> dict[str, Any]:
+        """The answer object for ``question`` (a follow-up to ``history``, ``[[question, answer], ...]``)."""
+        try:
+            return self.assistant.ask(question, history).to_dict()
+        except RagError as exc:
+            raise gr.Error(str(exc)) from None
+
+    def clear(self) -> tuple[Any, ...]:
+        """Forget the conversation."""
+        return "", [], [], sources_html([], self.texts), *self._document([])
+
+    def _document(self, answers: Answers) -> tuple[Any, Any]:
+        latest = answers[-1] if answers else None
+        cited = [c["source"] for c in (latest or {}).get("citations", [])]
+        names = self.texts.names()
+        source = cited[0] if cited else (names[0] if names else "")
+        return gr.update(value=source), document_html(self.texts, source, latest)
+
+    def show_document(self, source: str, answers: Answers) -> str:
+        """The selected document with the latest answer's citations highlighted."""
+        return document_html(self.texts, source, answers[-1] if answers else None)
+
+    # -- layout --------------------------------------------------------------------------------------
+    def build(self, compact: bool = False) -> gr.Blocks:
+        """The full chat window, or (``compact``) the widget meant for an iframe or web component."""
+        names = self.texts.names()
+        title = "Ask the article" if names == ["article.txt"] else "Ask the documents"
+        with gr.Blocks(title=title, fill_height=compact) as blocks:
+            answers = gr.State([])
+            if compact:
+                gr.HTML(f'<div class="rag-widget-title">{title}</div>', js_on_load=None)
+            else:
+                gr.Markdown(
+                    f"# {title}\nEvery answer quotes the source; click a **[n]** marker to see the words in "
+                    "their paragraph. When the source does not say, the assistant says so."
+                )
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3):
+                    chat = gr.Chatbot(
+                        value=[],
+                        label="Chat",
+                        show_label=False,
+                        height=340 if compact else 520,
+                        elem_id="rag-chat",
+                        elem_classes=["rag-chat"],
+                        latex_delimiters=[],
+                        feedback_options=None,
+                        allow_tags=False,
+                        placeholder="Ask a question about the article, or try one of these:",
+                        examples=[{"text": q} for q in EXAMPLES[: 2 if compact else 4]],
+                        buttons=[],
+                    )
+                    with gr.Row():
+                        box = gr.Textbox(
+                            placeholder="Ask about the article…",
+                            show_label=False,
+                            lines=1,
+                            max_lines=4,
+                            scale=5,
+                            elem_id="rag-question",
+                            autofocus=not compact,
+                        )
+                        send = gr.Button("Ask", variant="primary", scale=1, min_width=60, elem_id="rag-ask")
+                if not compact:
+                    with gr.Column(scale=2):
+                        gr.Markdown("### Sources")
+                        sources = gr.HTML(sources_html([], self.texts), js_on_load=CITE_JS, elem_id="rag-sources")
+            if compact:
+                sources = gr.HTML(
+                    sources_html([], self.texts),
+                    js_on_load=CITE_JS,
+                    elem_id="rag-sources",
+                    elem_classes=["rag-widget-sources"],
+                )
+                outputs = [box, chat, answers, sources]
+                respond, retry, example = self.compact_respond, self.compact_retry, self.compact_example
+            else:
+                with gr.Accordion("The whole document, with the cited words highlighted", open=False):
+                    doc_choice = gr.Dropdown(names, value=names[0] if names else None, show_label=False)
+                    doc_view = gr.HTML(document_html(self.texts, names[0] if names else "", None), js_on_load=None)
+                doc_choice.change(
+                    self.show_document, [doc_choice, answers], doc_view, api_visibility="private", queue=False
+                )
+                outputs = [box, chat, answers, sources, doc_choice, doc_view]
+                respond, retry, example = self.respond, self.retry, self.example
+                gr.api(self.api_ask, api_name="ask")  # type: ignore[attr-defined]
+            private: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
+            box.submit(respond, [box, answers], outputs, **private)
+            send.click(respond, [box, answers], outputs, **private)
+            chat.retry(retry, [answers], outputs, **private)
+            chat.example_select(example, [answers], outputs, **private)
+            chat.clear(lambda: self.clear()[: len(outputs)], None, outputs, queue=False, api_visibility="private")
+        return blocks  # type: ignore[no-any-return]
+
+
+def _chain(first: StreamEvent, rest: Iterator[StreamEvent]) -> Iterator[StreamEvent]:
+    yield first
+    yield from rest
