@@ -96,7 +96,8 @@ class Assistant:
         condensed = condense(text, turns, self.corpus.people)
         docs = self.retriever.invoke(condensed.query)
         vector = np.asarray(self.embeddings.embed_query(condensed.query), dtype=np.float32)
-        return text, condensed, docs, AnswerRequest(condensed.question, docs, condensed.context, vector), t0
+        said = tuple(a for _, a in turns[-3:] if a)
+        return text, condensed, docs, AnswerRequest(condensed.question, docs, condensed.context, vector, said), t0
 
     def _finish(
         self, text: str, condensed: Condensed, docs: list[Document], draft: Draft, times: list[float]
@@ -125,6 +126,7 @@ class Assistant:
                 "total": round((t2 - t0) * 1000, 2),
             },
             standalone_question=condensed.question if condensed.question != text else None,
+            sentences=draft.sentences,
         )
 
     def ask(self, question: str, history: Sequence[Sequence[str | None]] | None = None) -> Answer:

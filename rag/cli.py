@@ -89,12 +89,42 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.question is None:
         raise InputError('no question given; usage: rag ask "QUESTION"')
     history = json.loads(args.history) if args.history else None
-    answer = _assistant(args).ask(args.question, history)
+    assistant = _assistant(args)
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        print(json.dumps(assistant.ask(args.question, history).to_dict(), ensure_ascii=False, indent=2))
     else:
-        print(format_answer(answer))
+        print(_format_verified(_answer_streaming(assistant, args.question, history)))
     return 0
+
+
+def _answer_streaming(assistant: Any, question: str, history: Any) -> Answer:
+    """Answer; with an LLM backend, show its tokens on stderr as they arrive (the verified answer follows)."""
+    from rag.answerers import LLM_BACKENDS
+
+    if assistant.answerer.name not in LLM_BACKENDS:
+        return assistant.ask(question, history)  # type: ignore[no-any-return]
+    answer: Answer | None = None
+    drafted = False
+    for event in assistant.stream(question, history):
+        if event.kind == "token":
+            print(event.text if drafted else f"(draft) {event.text.lstrip()}", end="", file=sys.stderr, flush=True)
+            drafted = True
+        else:
+            answer = event.answer
+    if drafted:
+        print("\n", file=sys.stderr, flush=True)
+    assert answer is not None
+    return answer
+
+
+def _format_verified(answer: Answer) -> str:
+    """:func:`format_answer`, then the sentences the citation verifier could not match to the source."""
+    flagged = [s for s in answer.sentences if s.status != "supported"]
+    lines = [format_answer(answer)]
+    if flagged:
+        lines += ["", "Not supported by the source (check before relying on it):"]
+        lines += [f"  ! {s.text} ({s.status})" for s in flagged]
+    return "\n".join(lines)
 
 
 def _ask_batch(args: argparse.Namespace) -> int:
@@ -126,12 +156,19 @@ def cmd_chat(args: argparse.Namespace, stdin: TextIO = sys.stdin) -> int:
         if not line.strip():
             return 0
         try:
-            answer = assistant.ask(line, history)
+            answer = _answer_streaming(assistant, line, history)
         except RagError as exc:
             print(f"error: {exc}")
             continue
-        print(format_answer(answer) + "\n")
+        print(_format_verified(answer) + "\n")
         history.append([line.strip(), answer.answer])
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """``rag eval``: benchmark the product beside its baselines; print a table, write the report files."""
+    from eval.cli import run
+
+    return run(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -163,6 +200,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("chat", parents=[answering], help="ask questions interactively, with follow-ups")
     p.set_defaults(func=cmd_chat)
+
+    from eval.cli import add_arguments as add_eval_arguments
+
+    p = sub.add_parser("eval", help="benchmark answers, citations and speed against baselines")
+    add_eval_arguments(p).set_defaults(func=cmd_eval)
     return parser
 
 

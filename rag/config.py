@@ -10,6 +10,9 @@ from typing import Any
 
 from rag.errors import ConfigError
 
+#: What the citation verifier does with LLM sentences no source supports.
+VERIFY_MODES = ("off", "flag", "drop")
+
 
 def default_store() -> Path:
     """Where the vector store lives unless ``RAG_STORE`` or ``--store`` says otherwise."""
@@ -29,6 +32,15 @@ class Settings:
     chunk_overlap: int = field(default=100, metadata={"help": "characters of whole sentences repeated between chunks"})
     embedding_model: str = field(default="all-MiniLM-L6-v2", metadata={"help": "embedding model name or folder"})
     abstain_threshold: float = field(default=0.10, metadata={"help": "minimum answer confidence (extractive)"})
+    llm_base_url: str = field(default="", metadata={"help": "OpenAI-compatible endpoint URL (it ends in /v1)"})
+    llm_model: str = field(default="", metadata={"help": "model name for the openai/anthropic backends"})
+    llm_api_key: str = field(default="", repr=False, metadata={"help": "API key (optional for local servers)"})
+    llm_timeout: float = field(default=30.0, metadata={"help": "seconds to wait for the LLM, retries included"})
+    llm_retries: int = field(default=2, metadata={"help": "retries after a failed LLM call"})
+    llm_max_tokens: int = field(default=256, metadata={"help": "longest answer the LLM may write, in tokens"})
+    llm_temperature: float = field(default=0.0, metadata={"help": "LLM sampling temperature"})
+    gguf_path: str = field(default="", metadata={"help": "GGUF model file (llamacpp; default: SmolLM2-135M)"})
+    verify_mode: str = field(default="flag", metadata={"help": "unsupported LLM sentences: off, flag or drop"})
 
     def __post_init__(self) -> None:
         if self.k < 1 or self.k > 50:
@@ -37,6 +49,14 @@ class Settings:
             raise ConfigError(f"chunk size must be at least 50 characters, not {self.chunk_size}")
         if not 0 <= self.chunk_overlap < self.chunk_size:
             raise ConfigError("chunk overlap must be at least 0 and smaller than the chunk size")
+        if self.verify_mode not in VERIFY_MODES:
+            raise ConfigError(f"verify mode must be one of {', '.join(VERIFY_MODES)}, not {self.verify_mode!r}")
+        if self.llm_timeout <= 0:
+            raise ConfigError(f"the LLM timeout must be a positive number of seconds, not {self.llm_timeout}")
+        if not 0 <= self.llm_retries <= 10:
+            raise ConfigError(f"LLM retries must be between 0 and 10, not {self.llm_retries}")
+        if self.llm_max_tokens < 1:
+            raise ConfigError(f"the LLM token limit must be at least 1, not {self.llm_max_tokens}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -7,9 +7,12 @@ See DESIGN.md. ``Citation.quote`` is always exactly ``source_text[start:end]``; 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 ABSTAIN_MESSAGE = "The article doesn't say."
+
+#: How the citation verifier judged a sentence of an LLM answer.
+SentenceStatus = Literal["supported", "unsupported", "uncited"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,20 @@ class Passage:
     score: float
 
 
+@dataclass(frozen=True)
+class SentenceCheck:
+    """One sentence of an LLM answer as shown in ``Answer.answer`` (with its ``[n]`` markers), and its verdict.
+
+    ``supported``: the sentences cited by ``citation_ids`` say it; ``unsupported``: the model cited a source
+    that does not say it; ``uncited``: it cites nothing and no retrieved passage says it.
+    """
+
+    text: str
+    status: SentenceStatus
+    citation_ids: list[int] = field(default_factory=list)
+    score: float = 0.0
+
+
 @dataclass
 class Answer:
     """A grounded answer to one question."""
@@ -47,6 +64,8 @@ class Answer:
     backend: str = "extractive"
     timings_ms: dict[str, float] = field(default_factory=dict)
     standalone_question: str | None = None
+    #: LLM backends: the verifier's verdict on each sentence; ``answer == " ".join(s.text for s in sentences)``.
+    sentences: list[SentenceCheck] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready form of the contract."""

@@ -28,3 +28,7 @@ class EmbeddingMismatchError(StoreError):
 
 class ConfigError(RagError):
     """A setting (flag or environment variable) has a value that cannot work."""
+
+
+class LLMError(RagError):
+    """The language model could not be reached or refused the request (after the configured retries)."""

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from langchain_core.documents import Document
 
-from rag.contract import Citation
+from rag.contract import Citation, SentenceCheck
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,8 @@ class AnswerRequest:
     passages: list[Document]
     context: str = ""
     query_vector: np.ndarray[Any, np.dtype[np.float32]] | None = None
+    #: What the assistant already answered earlier in the conversation (not to be repeated as new).
+    said: tuple[str, ...] = ()
 
 
 @dataclass
@@ -32,6 +34,7 @@ class Draft:
     abstained: bool
     citations: list[Citation] = field(default_factory=list)
     confidence: float = 0.0
+    sentences: list[SentenceCheck] = field(default_factory=list)
 
 
 class Answerer(ABC):

