@@ -27,9 +27,9 @@ from eval import BASELINES
 from index.loader import SourceDocument
 from index.store import open_client
 from rag.answerers.base import Answerer, AnswerRequest, Draft
-from rag.chain import Assistant, clean_question
+from rag.chain import Assistant, build_answer, clean_question
 from rag.config import Settings
-from rag.contract import ABSTAIN_MESSAGE, Answer, Citation, Passage
+from rag.contract import ABSTAIN_MESSAGE, Answer, Citation
 from rag.errors import InputError
 from rag.retrieve import BM25Retriever, DenseRetriever
 
@@ -108,30 +108,7 @@ class TopPassagePipeline:
         docs = self.search(text)
         t1 = time.perf_counter()
         draft = self.answerer.answer(AnswerRequest(text, docs))
-        t2 = time.perf_counter()
-        retrieved = [
-            Passage(
-                d.metadata["source"],
-                int(d.metadata["start"]),
-                int(d.metadata["end"]),
-                d.page_content,
-                round(float(d.metadata.get("score", 0.0)), 4),
-            )
-            for d in docs
-        ]
-        return Answer(
-            question=text,
-            answer=draft.answer,
-            abstained=draft.abstained,
-            citations=draft.citations,
-            retrieved=retrieved,
-            backend=self.name,
-            timings_ms={
-                "retrieve": round((t1 - t0) * 1000, 2),
-                "answer": round((t2 - t1) * 1000, 2),
-                "total": round((t2 - t0) * 1000, 2),
-            },
-        )
+        return build_answer(text, docs, draft, self.name, [t0, t1, time.perf_counter()])
 
 
 def tutorial_chunks(docs: Sequence[SourceDocument]) -> list[Document]:

@@ -35,6 +35,44 @@ class StreamEvent:
     answer: Answer | None = None
 
 
+def build_answer(
+    question: str,
+    docs: Sequence[Document],
+    draft: Draft,
+    backend: str,
+    times: Sequence[float],
+    standalone: str | None = None,
+) -> Answer:
+    """Wrap an answerer's draft, the retrieved documents and the ``(start, retrieved, answered)`` clock
+    readings into the answer contract."""
+    t0, t1, t2 = times
+    retrieved = [
+        Passage(
+            d.metadata["source"],
+            int(d.metadata["start"]),
+            int(d.metadata["end"]),
+            d.page_content,
+            round(float(d.metadata.get("score", 0.0)), 4),
+        )
+        for d in docs
+    ]
+    return Answer(
+        question=question,
+        answer=draft.answer,
+        abstained=draft.abstained,
+        citations=draft.citations,
+        retrieved=retrieved,
+        backend=backend,
+        timings_ms={
+            "retrieve": round((t1 - t0) * 1000, 2),
+            "answer": round((t2 - t1) * 1000, 2),
+            "total": round((t2 - t0) * 1000, 2),
+        },
+        standalone_question=standalone,
+        sentences=draft.sentences,
+    )
+
+
 def clean_question(question: Any) -> str:
     """The question with control characters removed; :class:`InputError` if empty or too long."""
     if not isinstance(question, str):
@@ -102,32 +140,8 @@ class Assistant:
     def _finish(
         self, text: str, condensed: Condensed, docs: list[Document], draft: Draft, times: list[float]
     ) -> Answer:
-        t0, t1, t2 = times
-        retrieved = [
-            Passage(
-                d.metadata["source"],
-                int(d.metadata["start"]),
-                int(d.metadata["end"]),
-                d.page_content,
-                round(float(d.metadata["score"]), 4),
-            )
-            for d in docs
-        ]
-        return Answer(
-            question=text,
-            answer=draft.answer,
-            abstained=draft.abstained,
-            citations=draft.citations,
-            retrieved=retrieved,
-            backend=self.answerer.name,
-            timings_ms={
-                "retrieve": round((t1 - t0) * 1000, 2),
-                "answer": round((t2 - t1) * 1000, 2),
-                "total": round((t2 - t0) * 1000, 2),
-            },
-            standalone_question=condensed.question if condensed.question != text else None,
-            sentences=draft.sentences,
-        )
+        standalone = condensed.question if condensed.question != text else None
+        return build_answer(text, docs, draft, self.answerer.name, times, standalone)
 
     def ask(self, question: str, history: Sequence[Sequence[str | None]] | None = None) -> Answer:
         """Answer ``question`` (a follow-up to ``history`` if given) under the answer contract."""
