@@ -10,25 +10,14 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.servers import free_port, serving
 
 
 def closed_port() -> int:
@@ -40,35 +29,11 @@ def closed_port() -> int:
 def llama_server(model_path: str, startup_s: float = 180.0) -> Iterator[str]:
     """Run a llama.cpp OpenAI-compatible server for ``model_path``; yield its base URL (ending in /v1)."""
     port = free_port()
-    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below, after the server stops
     command = [sys.executable, "-m", "llama_cpp.server", "--model", model_path, "--host", "127.0.0.1"]
     command += ["--port", str(port), "--n_ctx", "4096", "--model_alias", "smollm2"]
-    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + startup_s
-        while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                raise RuntimeError(f"llama.cpp server exited ({proc.returncode}):\n{log.read().decode()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{base}/models", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"llama.cpp server did not start within {startup_s:.0f} s")
-            time.sleep(0.3)
+    with serving(command, f"{base}/models", timeout=startup_s, name="llama.cpp server"):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 @dataclass

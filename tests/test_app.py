@@ -30,15 +30,10 @@ from rag.web.config import WebSettings
 from rag.web.render import answer_html, document_html, inert, sources_html
 from rag.web.sources import SourceTexts
 from tests.conftest import ARTICLE_TEXT
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "What deadline did the Defense Secretary set for Anthropic?"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class LiveServer:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import functools
 import os
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -23,6 +21,8 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
+
+from tests.servers import free_port, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -50,12 +50,6 @@ def _missing() -> str | None:
     return None
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``python app.py`` on a free loopback port, with a new empty store."""
@@ -71,34 +65,10 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "HF_HUB_OFFLINE": "1",
         "GRADIO_ANALYTICS_ENABLED": "False",
     }
-    log = tmp_path_factory.mktemp("app-log") / "app.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 240
-        while True:
-            assert proc.poll() is None, f"the app exited: {log.read_text()}"
-            try:
-                if httpx.get(url + "/widget/", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, f"the app did not start: {log.read_text()}"
-            time.sleep(0.5)
+    command = [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)]
+    with serving(command, url + "/widget/", timeout=240, env=env, cwd=ROOT, name="the app"):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 class HostSite:
