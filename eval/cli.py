@@ -45,8 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "--baselines",
         nargs="*",
         metavar="NAME",
-        choices=BASELINES,
-        help=f"baselines to run beside the product (default all: {' '.join(BASELINES)}; none: product only)",
+        choices=(*BASELINES, "none"),
+        help=f"baselines to run beside the product (default all: {' '.join(BASELINES)}; 'none': product only)",
     )
     return parser
 
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     from rag.config import Settings
 
     docs, datasets = _inputs(args)
-    baselines = BASELINES if args.baselines is None else tuple(args.baselines)
+    baselines = BASELINES if args.baselines is None else tuple(b for b in args.baselines if b != "none")
     with tempfile.TemporaryDirectory(prefix="rag-eval-") as scratch:
         settings = Settings.from_env(
             store=args.store or scratch,
