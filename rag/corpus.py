@@ -14,7 +14,7 @@ from index.chunker import Chunk, Sentence
 from index.store import StoredCorpus
 from rag.bm25 import BM25Index
 from rag.condense import known_people
-from rag.text import terms, words
+from rag.text import terms
 
 _NAME_RUN = re.compile(r"[A-Z][\w-]+(?:\s+(?:(?:of|for|and|the|on)\s+)*[A-Z][\w-]+)+")
 
@@ -43,7 +43,7 @@ class Corpus:
         vocab: set[str] = set()
         for t in self.sentence_terms:
             vocab |= t
-        self.vocabulary = frozenset(vocab | {w for s in self.sentences for w in words(s.text)} | self._acronyms())
+        self.vocabulary = frozenset(vocab | self._acronyms())
         self._frequency = Counter(t for ts in self.sentence_terms for t in ts)
         self._by_source = {}
         for i, s in enumerate(self.sentences):

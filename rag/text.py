@@ -1,7 +1,8 @@
 """Word-level text helpers shared by BM25, the answerer and follow-up rewriting.
 
-Deliberately tiny and dependency-free: a Unicode-aware tokenizer, an English stop list and a light
-suffix-stripping stemmer, good enough to match "deadlines" with "deadline" and "Amodei’s" with "Amodei".
+Deliberately small: a Unicode-aware tokenizer, an English stop list and the Porter2 (Snowball) stemmer with a
+table of irregular verbs, so that "deadlines" meets "deadline", "surveil" meets "surveillance" and "lost" meets
+"losing".
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+
+import snowballstemmer
 
 _WORD = re.compile(r"[0-9]+(?:[.,:][0-9]+)*|[^\W\d_]+", re.UNICODE)
 
@@ -46,33 +49,32 @@ def fold(text: str) -> str:
     )
 
 
+# Irregular English forms that no suffix rule reaches, mapped to the form their regular siblings stem to
+# ("lost" meets "losing", "sent" meets "send").
+_IRREGULAR = {
+    form: line.split(":")[0].strip()
+    for line in """
+    be: was were been; begin: began begun; bring: brought; build: built; buy: bought; choose: chose chosen;
+    come: came; draw: drew drawn; drive: drove driven; eat: ate eaten; fall: fell fallen; feel: felt;
+    fight: fought; find: found; fly: flew flown; forbid: forbade forbidden; give: gave given; go: went gone;
+    grow: grew grown; hold: held; keep: kept; know: knew known; lead: led; leave: left; lose: lost; make: made;
+    mean: meant; meet: met; pay: paid; rise: rose risen; run: ran; say: said; see: saw seen; seek: sought;
+    sell: sold; send: sent; shake: shook shaken; speak: spoke spoken; spend: spent; stand: stood;
+    steal: stole stolen; strike: struck; take: took taken; teach: taught; tell: told; think: thought;
+    throw: threw thrown; understand: understood; win: won; write: wrote written
+    """.split(";")
+    for form in line.split(":")[1].split()
+}
+_SNOWBALL = snowballstemmer.stemmer("english")
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """Strip common English inflections ("deadlines" -> "deadline", "posted" -> "post")."""
-    if len(word) <= 3 or word.isdigit():
+    """The Porter2 (Snowball) stem of a folded word, after mapping irregular forms ("posted" -> "post",
+    "surveillance" -> "surveil", "lost" -> "lose")."""
+    if word.isdigit():
         return word
-    for suffix, repl, min_len in (
-        ("ies", "y", 5),
-        ("sses", "ss", 5),
-        ("ches", "ch", 5),
-        ("shes", "sh", 5),
-        ("xes", "x", 4),
-        ("ings", "", 7),
-        ("ing", "", 6),
-        ("edly", "", 7),
-        ("ed", "", 5),
-        ("ly", "", 6),
-    ):
-        if word.endswith(suffix) and len(word) >= min_len:
-            word = word[: len(word) - len(suffix)] + repl
-            break
-    else:
-        if word.endswith("s") and not word.endswith(("ss", "us", "is")):
-            word = word[:-1]
-    # "invoked"/"invoke" and "posted"/"post" should meet: drop a trailing e.
-    if len(word) > 4 and word.endswith("e"):
-        word = word[:-1]
-    return word
+    return str(_SNOWBALL.stemWord(_IRREGULAR.get(word, word)))
 
 
 def words(text: str) -> list[str]:

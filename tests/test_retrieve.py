@@ -56,3 +56,16 @@ def test_dense_and_bm25_each_work_alone(assistant: Assistant) -> None:
     bm25, dense = assistant.retriever.retrievers
     assert "Defense Production Act" in bm25.invoke("Defense Production Act")[0].page_content
     assert "missile defense" in " ".join(d.page_content for d in dense.invoke("Which military use was offered?")[:3])
+
+
+def test_terms_meet_across_inflections_and_irregular_forms() -> None:
+    from rag.text import terms
+
+    assert terms("deadlines") == terms("deadline")
+    assert terms("surveillance") == terms("surveil")
+    assert terms("lost") == terms("losing") == terms("lose")
+    assert terms("sent") == terms("send")
+    assert terms("used") == terms("using")
+    assert terms("Anthropic’s") == terms("Anthropic")
+    assert terms("posted") != terms("postal")  # a stemmer, not a fuzzy matcher
+    assert terms("the 5:01 deadline") == ["5:01", *terms("deadline")]
