@@ -44,7 +44,7 @@ def observe(assistant: Assistant, dataset: str) -> list[Observation]:
         draft = original(request)
         scored, penalty, veto = answerer.score(request)
         unknown = penalty / answerer.unknown_weight if answerer.unknown_weight else 0.0
-        seen.append(Observation(False, veto, scored[0].score if scored else None, unknown, False))
+        seen.append(Observation(False, veto, max(s.support for s in scored) if scored else None, unknown, False))
         return draft
 
     answerer.answer = capture  # type: ignore[method-assign]

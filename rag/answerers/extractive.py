@@ -29,8 +29,12 @@ DEFAULT_THRESHOLD = 0.10
 MAX_SENTENCES = 2
 RARE_NAME_SENTENCES = 3
 UNKNOWN_WEIGHT = 0.2
+# A name of the question found only in a neighbouring sentence counts this much of its weight.
+NEIGHBOUR_NAME_CREDIT = 0.5
 RELATION_UNKNOWN = 0.7
 RELATION_COVERED = 0.05
+# Answer types any sentence with a number or a date passes; the question's other words must still be covered.
+LOOSE_TYPES = ("time", "number")
 # A second sentence is quoted only when it scores nearly as well as the best and adds question words.
 SECOND_SENTENCE_RATIO = 0.85
 # "Who is X?" is answered best by a sentence that describes X by a title or an apposition.
@@ -52,8 +56,12 @@ def _describes(text: str, subject: str) -> bool:
 # Attribution lines under a quote or a post ("— Name (@handle) date") name a person but say little else.
 ATTRIBUTION_FACTOR = 0.85
 _ATTRIBUTION = re.compile(r"^[—–-]\s*\S")
-# How much meaning (MiniLM cosine) counts against words (IDF-weighted overlap) when ranking sentences.
+# How much meaning (MiniLM cosine) counts against words (IDF-weighted overlap): in the confidence that the
+# passages answer the question at all (compared with the threshold), and in choosing which sentence to quote.
+# Meaning separates answerable from unanswerable questions better; words pick the answering sentence better
+# (MiniLM rates a short sentence on the same topic above a long one that holds the answer in one clause).
 DENSE_WEIGHT = 0.6
+SELECT_DENSE_WEIGHT = 0.35
 
 _NUMBER_WORDS = (
     "one two three four five six seven eight nine ten eleven twelve dozen dozens twenty thirty forty fifty "
@@ -125,7 +133,10 @@ def _counts(question: str, sentence: str) -> bool:
 @dataclass(frozen=True)
 class _Scored:
     index: int
+    #: How well the sentence answers the question: ranks the candidates (words count more than meaning).
     score: float
+    #: How sure the answerer is that it answers at all: compared with the abstention threshold.
+    support: float
     dense: float
     lexical: float
 
@@ -155,9 +166,11 @@ class ExtractiveAnswerer(Answerer):
             weights.setdefault(t, 0.3 * idf.get(t, unseen))
         return weights
 
-    def _focus(self, question: str) -> set[str]:
-        """Names the question is about, as terms: capitalised words (not the first) and known people."""
-        names: set[str] = set()
+    def _focus(self, question: str) -> list[frozenset[str]]:
+        """Names the question is about, as groups of terms, one group per name ("Pete Hegseth" -> {pete,
+        hegseth}): capitalised words (not the first) and known people. A run of such words is one name."""
+        groups: list[set[str]] = []
+        last_end = -1
         for match in re.finditer(r"[^\W\d_]+", question):
             word = match.group(0)
             low = fold(word)
@@ -167,8 +180,13 @@ class ExtractiveAnswerer(Answerer):
             starts_sentence = not before or before[-1] in '.?!:"“'
             capitalised = word[:1].isupper() and not starts_sentence
             if capitalised or word in self.corpus.people or word.title() in self.corpus.people:
-                names.add(stem(low))
-        return names
+                joined = groups and question[last_end : match.start()].strip() == ""
+                if joined:
+                    groups[-1].add(stem(low))
+                else:
+                    groups.append({stem(low)})
+                last_end = match.end()
+        return [frozenset(g) for g in groups]
 
     def _answer_type(self, question: str) -> tuple[str, re.Pattern[str]] | None:
         q = fold(question).strip()
@@ -212,11 +230,22 @@ class ExtractiveAnswerer(Answerer):
         vocab = self.corpus.vocabulary
         # Words the document never uses: the question is probably about something it does not cover.
         unknown = sum(w for t, w in weights.items() if t not in vocab) / total
-        focus = self._focus(request.question)
+        names = self._focus(request.question)
+        focus = set().union(*names)
         veto = any(t not in vocab for t in focus)
         # Rare names must be near the answer; names found all over the document (the main actors) need not be.
-        rare = {t for t in focus if 0 < self.corpus.sentence_frequency(t) <= RARE_NAME_SENTENCES}
+        # A name counts as near when any part of it is ("Amodei" for "Dario Amodei").
+        rare = []
+        for g in names:
+            seen = [self.corpus.sentence_frequency(t) for t in g]
+            if any(seen) and all(f <= RARE_NAME_SENTENCES for f in seen if f):
+                rare.append(g)
         kind = self._answer_type(request.question)
+        # A name is one unit, found when any part of it is: "Amodei" matches "Dario Amodei" in full.
+        grouped = {t for g in names if len(g) > 1 for t in g}
+        units = [(g, max(weights.get(t, 0.0) for t in g), True) for g in names if len(g) > 1]
+        units += [(frozenset((t,)), w, t in focus) for t, w in weights.items() if t not in grouped]
+        unit_total = sum(w for _, w, _ in units) or 1.0
         definition = _DEFINITION.match(request.question.strip())
         subject = definition.group("x") if definition else ""
         dense = self.corpus.sentence_vectors[candidates] @ request.query_vector
@@ -224,43 +253,60 @@ class ExtractiveAnswerer(Answerer):
         for j, i in enumerate(candidates):
             sterms = self.corpus.sentence_terms[i]
             around = sterms.union(*(self.corpus.sentence_terms[n] for n in self.corpus.neighbours(i)))
-            if not rare <= around or not self._fits(kind, i, request.question):
+            if not all(g & around for g in rare) or not self._fits(kind, i, request.question):
                 continue
-            # Names may sit in the next sentence ("... Sean Parnell posted:" then the post itself); the rest
-            # of the question, what it asks about, must be in the sentence that is quoted.
-            lexical = sum(w for t, w in weights.items() if t in sterms or (t in focus and t in around)) / total
-            value = DENSE_WEIGHT * float(dense[j]) + (1 - DENSE_WEIGHT) * lexical
+            # Names may sit in the next sentence ("... Sean Parnell posted:" then the post itself), at a
+            # discount: a sentence that names its subject itself is the better quote. The rest of the
+            # question, what it asks about, must be in the sentence that is quoted.
+            lexical = 0.0
+            for members, w, is_name in units:
+                if members & sterms:
+                    lexical += w
+                elif is_name and members & around:
+                    lexical += NEIGHBOUR_NAME_CREDIT * w
+            lexical /= unit_total
+            factor = 1.0
             if subject and _describes(self.corpus.sentences[i].text, subject):
-                value *= DESCRIPTION_FACTOR  # "Who is X?" wants "Chief spokesman X" or "X, a senior adviser"
+                factor *= DESCRIPTION_FACTOR  # "Who is X?" wants "Chief spokesman X" or "X, a senior adviser"
             if _ATTRIBUTION.match(self.corpus.sentences[i].text):
-                value *= ATTRIBUTION_FACTOR  # "— Sean Parnell (@handle) date": who said it, not what was said
-            scored.append(_Scored(i, value, float(dense[j]), lexical))
+                factor *= ATTRIBUTION_FACTOR  # "— Sean Parnell (@handle) date": who said it, not what was said
+            d = float(dense[j])
+            rank = factor * (SELECT_DENSE_WEIGHT * d + (1 - SELECT_DENSE_WEIGHT) * lexical)
+            support = factor * (DENSE_WEIGHT * d + (1 - DENSE_WEIGHT) * lexical)
+            scored.append(_Scored(i, rank, support, d, lexical))
         scored.sort(key=lambda s: -s.score)
-        if scored and kind is None and not veto:
-            veto = self._asks_about_the_unknown(weights, focus, scored[0].index)
+        if scored and not veto:
+            coverage, unknown_share = self._relation(weights, focus, scored[0].index)
+            if kind is None:
+                # "Which version of Claude does the Pentagon use?": what is asked about is mostly words the
+                # document never uses, and none of it is near the best sentence.
+                veto = unknown_share >= RELATION_UNKNOWN and coverage <= RELATION_COVERED
+            elif kind[0] in LOOSE_TYPES or kind[0] == "person":
+                # "How much is Anthropic valued at?", "What's the name of the safety head who left?": a number,
+                # a date or a person is found, but nowhere near anything else the question asks about.
+                veto = coverage == 0.0
         return scored, self.unknown_weight * unknown, veto
 
-    def _asks_about_the_unknown(self, weights: dict[str, float], focus: set[str], best: int) -> bool:
-        """True when what the question asks *about* (its words other than names) is mostly words the document
-        never uses, and none of it is near the best sentence: "How much is Anthropic valued at?" against an
-        article that never mentions a valuation. Typed questions are exempt: their type check already asked
-        for the right kind of answer."""
+    def _relation(self, weights: dict[str, float], focus: set[str], best: int) -> tuple[float, float]:
+        """What the question asks *about* (its words other than names): the share of it found in or next to
+        the best sentence, and the share of it the document never uses. "How much is Anthropic valued at?"
+        against an article that never mentions a valuation scores (0, 1)."""
         relation = {t: w for t, w in weights.items() if t not in focus}
         total = sum(relation.values())
         if not total:
-            return False
+            return 1.0, 0.0
         vocab = self.corpus.vocabulary
         unknown = sum(w for t, w in relation.items() if t not in vocab) / total
         around = self.corpus.sentence_terms[best].union(
             *(self.corpus.sentence_terms[n] for n in self.corpus.neighbours(best))
         )
         covered = sum(w for t, w in relation.items() if t in around) / total
-        return unknown >= RELATION_UNKNOWN and covered <= RELATION_COVERED
+        return covered, unknown
 
     def answer(self, request: AnswerRequest) -> Draft:
         """Quote up to ``max_sentences`` supporting sentences, or abstain."""
         scored, penalty, veto = self.score(request)
-        confidence = (scored[0].score - penalty) if scored else 0.0
+        confidence = (max(s.support for s in scored) - penalty) if scored else 0.0
         if veto or not scored or confidence < self.threshold:
             return Draft(ABSTAIN_MESSAGE, abstained=True, confidence=confidence)
         if request.said:
