@@ -16,6 +16,8 @@ History = Sequence[Sequence[str | None]]
 
 _PERSONAL = {"he": "", "him": "", "she": "", "his": "'s", "her": "'s"}
 _OTHER_REFERENCES = frozenset("it its they them their theirs these those there this that such".split())
+# Words after which "that"/"this" is a pronoun, not a determiner or a conjunction ("about that", "was that").
+_BEFORE_A_PRONOUN = frozenset("is was were are did does do about of after before with from like".split())
 _FOLLOW_UP_START = re.compile(r"^\s*(and|also|so|but|then|what about|how about)\b", re.IGNORECASE)
 _ELLIPSIS = re.compile(r"^\s*(?:and|what about|how about|and what about)\s+(?P<x>.+?)\s*\??\s*$", re.IGNORECASE)
 _TOKEN = re.compile(r"[A-Za-z’'][\w’'.-]*|\S")
@@ -112,7 +114,9 @@ def _is_follow_up(question: str) -> bool:
         if w in _OTHER_REFERENCES - {"that", "this", "there"}:
             return True
         if w in {"that", "this", "there"} and (
-            i == len(words) - 1 or words[i + 1] in {"say", "mean", "is", "was", "happen"}
+            i == len(words) - 1
+            or words[i + 1] in {"say", "mean", "is", "was", "happen"}
+            or (i > 0 and words[i - 1] in _BEFORE_A_PRONOUN)  # "Where was that reported?", "Why is this so?"
         ):
             return True
     return False

@@ -58,3 +58,12 @@ def test_standalone_questions_are_untouched() -> None:
     q = "What deadline did the Defense Secretary set for Anthropic?"
     assert condense(q, [["Who is Sean Parnell?", None]], PEOPLE).query == q
     assert condense(q, None, PEOPLE).question == q
+
+
+def test_that_as_a_pronoun_marks_a_follow_up_but_not_as_a_conjunction() -> None:
+    history = [["What did Gregory Allen say?", "He warned about the risk."]]
+    assert condense("Where was that reported?", history, PEOPLE).context == "What did Gregory Allen say?"
+    assert condense("What did he say about that?", history, PEOPLE).context
+    standalone = "Did Amodei say that the models are unreliable?"
+    assert condense(standalone, history, PEOPLE).question == standalone
+    assert not condense(standalone, history, PEOPLE).context

@@ -100,3 +100,27 @@ def test_who_is_questions_get_the_sentence_that_describes_the_person(
 ) -> None:
     answer = assistant.ask(question)
     assert description in answer.answer and not answer.answer.startswith("—")
+
+
+@pytest.mark.parametrize("question", ["When was Anthropic founded?", "How much revenue does Anthropic make?"])
+def test_a_date_or_number_about_something_else_is_no_answer(assistant: Assistant, question: str) -> None:
+    # The article has dates and sums, but none near anything these questions ask about.
+    assert assistant.ask(question).abstained
+
+
+def test_a_number_about_what_is_asked_is_an_answer(assistant: Assistant) -> None:
+    answer = assistant.ask("How much is the Pentagon contract worth?")
+    assert not answer.abstained and "$200 million" in answer.answer
+
+
+def test_a_full_name_finds_the_sentence_that_uses_only_the_surname(assistant: Assistant) -> None:
+    # "...the Defense Production Act, which Hegseth had previously said he would invoke..."
+    answer = assistant.ask("Which act had Pete Hegseth said he would invoke?")
+    assert "Defense Production Act" in answer.answer
+
+
+def test_an_unresolved_follow_up_stays_with_the_previous_answer(assistant: Assistant) -> None:
+    first = assistant.ask("What did Gregory Allen say?")
+    assert "Gregory Allen" in first.answer
+    follow = assistant.ask("Where was that reported?", [["What did Gregory Allen say?", first.answer]])
+    assert "CNN report" in follow.answer

@@ -16,7 +16,7 @@ question set (see ``eval/calibrate.py``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.answerers.base import Answerer, AnswerRequest, Draft
 from rag.condense import TITLES
@@ -29,6 +29,8 @@ DEFAULT_THRESHOLD = 0.10
 MAX_SENTENCES = 2
 RARE_NAME_SENTENCES = 3
 UNKNOWN_WEIGHT = 0.2
+# How much a follow-up that could not be made standalone prefers the previous answer's sentence and its neighbours.
+LOCALITY_FACTOR = 1.5
 # A name of the question found only in a neighbouring sentence counts this much of its weight.
 NEIGHBOUR_NAME_CREDIT = 0.5
 RELATION_UNKNOWN = 0.7
@@ -303,13 +305,33 @@ class ExtractiveAnswerer(Answerer):
         covered = sum(w for t, w in relation.items() if t in around) / total
         return covered, unknown
 
+    def _said_sentences(self, said: tuple[str, ...]) -> list[int]:
+        """The sentences the earlier answers quoted (or quoted from)."""
+        flat = [" ".join(re.sub(r"\[\d+\]", " ", text).split()) for text in said]
+        fragments = [f[:60] for text in flat for f in re.split(r"(?<=[.!?”\"])\s+", text) if len(f) >= 40]
+        out = []
+        for i, sent in enumerate(self.corpus.sentences):
+            text = " ".join(sent.text.split())
+            if any(text[:60] in f for f in flat) or any(f in text for f in fragments):
+                out.append(i)
+        return out
+
     def answer(self, request: AnswerRequest) -> Draft:
         """Quote up to ``max_sentences`` supporting sentences, or abstain."""
         scored, penalty, veto = self.score(request)
         confidence = (max(s.support for s in scored) - penalty) if scored else 0.0
         if veto or not scored or confidence < self.threshold:
             return Draft(ABSTAIN_MESSAGE, abstained=True, confidence=confidence)
-        if request.said:
+        if request.context and request.said:
+            # A follow-up the rewriter could not make standalone ("What were they trying to find out?") is
+            # usually about the passage of the previous answer: prefer its sentence and the ones next to it.
+            near = {n for i in self._said_sentences(request.said) for n in (i, *self.corpus.neighbours(i))}
+            if near:
+                scored = sorted(
+                    (replace(c, score=c.score * LOCALITY_FACTOR) if c.index in near else c for c in scored),
+                    key=lambda c: -c.score,
+                )
+        elif request.said:
             # In a conversation, prefer what has not been quoted already ("And Mark Kelly?" after Tillis).
             fresh = [c for c in scored if not any(self.corpus.sentences[c.index].text in said for said in request.said)]
             if fresh and fresh[0].score >= SECOND_SENTENCE_RATIO * scored[0].score:
