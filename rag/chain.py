@@ -125,7 +125,7 @@ class Assistant:
         self.retriever = hybrid_retriever(
             self.corpus, store.vectorstore(), store.vectorstore(sentences=True), settings.k, CANDIDATES
         )
-        self.answerer = make_answerer(settings, self.corpus)
+        self.answerer = make_answerer(settings, self.corpus, self.embeddings.embed_query)
 
     def _prepare(self, question: str, history: Any) -> tuple[str, Condensed, list[Document], AnswerRequest, float]:
         text = clean_question(question)

@@ -14,6 +14,7 @@ from tests.conftest import ARTICLE_TEXT
 
 FLOORS = json.loads((Path(__file__).resolve().parents[1] / "eval" / "floors.json").read_text(encoding="utf-8"))
 EXAMPLES = load_dataset(ARTICLE_SET)
+HOLDOUT = load_dataset(ARTICLE_SET.with_name("article_holdout.jsonl"))
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def test_the_set_is_big_and_varied_enough() -> None:
     assert sum(bool(e.history) for e in EXAMPLES) >= 5
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.id)
+@pytest.mark.parametrize("example", EXAMPLES + HOLDOUT, ids=lambda e: e.id)
 def test_evidence_is_verbatim_in_the_article(example: Example) -> None:
     for passage in example.evidence:
         assert passage in ARTICLE_TEXT
@@ -124,3 +125,27 @@ def test_an_unresolved_follow_up_stays_with_the_previous_answer(assistant: Assis
     assert "Gregory Allen" in first.answer
     follow = assistant.ask("Where was that reported?", [["What did Gregory Allen say?", first.answer]])
     assert "CNN report" in follow.answer
+
+
+@pytest.mark.parametrize(
+    "question", ["Which country is Grok made in?", "What programming language is Claude written in?"]
+)
+def test_which_questions_about_a_kind_of_thing_the_text_never_gives_abstain(
+    assistant: Assistant, question: str
+) -> None:
+    # The only sentences about Grok or Claude rank first on the name alone; read without the names, the
+    # question means nothing like them.
+    assert assistant.ask(question).abstained
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("Which official called Amodei a liar?", "Emil Michael"),
+        ("Which news outlet reported on the missile defense offer?", "NBC News"),
+        ("Which AI model cleared classified access days ago?", "Grok"),
+    ],
+)
+def test_which_questions_the_text_answers_are_answered(assistant: Assistant, question: str, fact: str) -> None:
+    answer = assistant.ask(question)
+    assert not answer.abstained and fact in answer.answer

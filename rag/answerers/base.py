@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +12,9 @@ import numpy as np
 from langchain_core.documents import Document
 
 from rag.contract import Citation, SentenceCheck
+
+#: Embeds one text with the retriever's model (a normalised vector).
+EmbedQuery = Callable[[str], list[float]]
 
 
 @dataclass(frozen=True)

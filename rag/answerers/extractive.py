@@ -18,7 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from rag.answerers.base import Answerer, AnswerRequest, Draft
+import numpy as np
+
+from rag.answerers.base import Answerer, AnswerRequest, Draft, EmbedQuery
 from rag.condense import TITLES
 from rag.contract import ABSTAIN_MESSAGE, Citation
 from rag.corpus import Corpus
@@ -35,6 +37,12 @@ LOCALITY_FACTOR = 1.5
 NEIGHBOUR_NAME_CREDIT = 0.5
 RELATION_UNKNOWN = 0.7
 RELATION_COVERED = 0.05
+# "Which N ...?" with its names masked vs the best sentence: MiniLM cosines this low mean unrelated texts.
+RELATION_DENSE_MIN = 0.12
+_WHICH_NOUN = re.compile(
+    r"^(?:which|what)\s+(?!(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|about)\b)[a-z]"
+)
+_NAME_RUN = re.compile(r"\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
 # Answer types any sentence with a number or a date passes; the question's other words must still be covered.
 LOOSE_TYPES = ("time", "number")
 # A second sentence is quoted only when it scores nearly as well as the best and adds question words.
@@ -154,8 +162,10 @@ class ExtractiveAnswerer(Answerer):
         threshold: float = DEFAULT_THRESHOLD,
         max_sentences: int = MAX_SENTENCES,
         unknown_weight: float = UNKNOWN_WEIGHT,
+        embed_query: EmbedQuery | None = None,
     ) -> None:
         self.corpus = corpus
+        self.embed_query = embed_query
         self.unknown_weight = unknown_weight
         self.threshold = threshold
         self.max_sentences = max_sentences
@@ -280,14 +290,28 @@ class ExtractiveAnswerer(Answerer):
         if scored and not veto:
             coverage, unknown_share = self._relation(weights, focus, scored[0].index)
             if kind is None:
-                # "Which version of Claude does the Pentagon use?": what is asked about is mostly words the
-                # document never uses, and none of it is near the best sentence.
+                # What is asked about is mostly words the document never uses, and none of it is near the
+                # best sentence; or, for "which N" questions, it means nothing like the best sentence.
                 veto = unknown_share >= RELATION_UNKNOWN and coverage <= RELATION_COVERED
+                veto = veto or self._unrelated_instance(request.question, scored[0].index)
             elif kind[0] in LOOSE_TYPES or kind[0] == "person":
                 # "How much is Anthropic valued at?", "What's the name of the safety head who left?": a number,
                 # a date or a person is found, but nowhere near anything else the question asks about.
                 veto = coverage == 0.0
         return scored, self.unknown_weight * unknown, veto
+
+    def _unrelated_instance(self, question: str, best: int) -> bool:
+        """For "Which company makes Grok?": read without its names ("Which company makes X?"), does the
+        question mean anything like the best sentence? MiniLM's similarity is dominated by shared names, so a
+        sentence about Grok ranks first whatever is asked about Grok; below RELATION_DENSE_MIN the sentence
+        says nothing of the kind of thing asked for."""
+        if self.embed_query is None or not _WHICH_NOUN.match(fold(question).strip()):
+            return False
+        masked = question[:1] + _NAME_RUN.sub("X", question[1:])
+        if masked == question:
+            return False
+        vector = np.asarray(self.embed_query(masked), dtype=np.float32)
+        return float(self.corpus.sentence_vectors[best] @ vector) < RELATION_DENSE_MIN
 
     def _relation(self, weights: dict[str, float], focus: set[str], best: int) -> tuple[float, float]:
         """What the question asks *about* (its words other than names): the share of it found in or next to

@@ -258,8 +258,11 @@ class LLMAnswerer(Answerer):
         self.model = model
         self.where = where
         self.settings = settings
-        self.verifier = Verifier(corpus, get_embeddings(settings.embedding_model))
-        self.fallback = ExtractiveAnswerer(corpus, threshold=settings.abstain_threshold)
+        embeddings = get_embeddings(settings.embedding_model)
+        self.verifier = Verifier(corpus, embeddings)
+        self.fallback = ExtractiveAnswerer(
+            corpus, threshold=settings.abstain_threshold, embed_query=embeddings.embed_query
+        )
 
     def answer(self, request: AnswerRequest) -> Draft:
         """The verified answer (the model's tokens are collected, not shown)."""
