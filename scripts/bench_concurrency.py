@@ -20,9 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -39,13 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from eval.dataset import ARTICLE_SET, Example, load_jsonl  # noqa: E402
 from eval.metrics import key_fact_recall  # noqa: E402
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.servers import free_port, serving  # noqa: E402
 
 
 @contextmanager
@@ -53,35 +45,10 @@ def serve(store: Path, timeout: float = 180) -> Iterator[str]:
     """Run ``python app.py`` on a free loopback port until the block ends; yields its base URL."""
     port = free_port()
     env = {**os.environ, "RAG_STORE": str(store), "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"the app exited early:\n{proc.stderr.read() if proc.stderr else ''}")
-            try:
-                if httpx.get(url + "/examples/embed.html", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"the app did not start within {timeout:.0f} s")
-            time.sleep(0.5)
+    command = [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port)]
+    with serving(command, url + "/examples/embed.html", timeout=timeout, env=env, cwd=ROOT, name="the app"):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def correct(example: Example, answer: dict[str, Any]) -> bool:
