@@ -149,3 +149,10 @@ def test_which_questions_about_a_kind_of_thing_the_text_never_gives_abstain(
 def test_which_questions_the_text_answers_are_answered(assistant: Assistant, question: str, fact: str) -> None:
     answer = assistant.ask(question)
     assert not answer.abstained and fact in answer.answer
+
+
+def test_where_questions_prefer_a_sentence_that_names_a_place_or_venue(assistant: Assistant) -> None:
+    # Several sentences mention the Pentagon's response to Amodei; only Parnell's says where it was posted.
+    answer = assistant.ask("Where did the spokesman for the Pentagon reply to Amodei?")
+    assert "posted on X" in answer.answer
+    assert len(answer.citations) == 1  # not also Emil Michael's words, which name no place

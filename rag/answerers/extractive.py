@@ -66,6 +66,22 @@ def _describes(text: str, subject: str) -> bool:
 # Attribution lines under a quote or a post ("— Name (@handle) date") name a person but say little else.
 ATTRIBUTION_FACTOR = 0.85
 _ATTRIBUTION = re.compile(r"^[—–-]\s*\S")
+# "Where ...?" wants a place or a venue: a sentence that names one ("on X", "in a CNN report", "on Anthropic's
+# website") is preferred. A preference, not a filter: places are too varied to require.
+PLACE_FACTOR = 1.15
+_ASKS_WHERE = re.compile(r"^where\b")
+_DAYS_AND_MONTHS = "|".join(
+    w.title()
+    for w in (
+        "monday tuesday wednesday thursday friday saturday sunday january february march april may "
+        "june july august september october november december"
+    ).split()
+)
+_PLACE = re.compile(
+    rf"\b(?:on|in|at|via)\s+(?:(?:the|a|an|his|her|its|their)\s+)?(?:(?!(?:{_DAYS_AND_MONTHS})\b)[A-Z][\w’'.-]*"
+    r"|(?:website|blog|post|report|statement|interview|television|tv|radio|podcast|newspaper|letter|hearing"
+    r"|press|social|twitter|city|state|country|office|headquarters)\b)"
+)
 # How much meaning (MiniLM cosine) counts against words (IDF-weighted overlap): in the confidence that the
 # passages answer the question at all (compared with the threshold), and in choosing which sentence to quote.
 # Meaning separates answerable from unanswerable questions better; words pick the answering sentence better
@@ -253,6 +269,7 @@ class ExtractiveAnswerer(Answerer):
             if any(seen) and all(f <= RARE_NAME_SENTENCES for f in seen if f):
                 rare.append(g)
         kind = self._answer_type(request.question)
+        where = bool(_ASKS_WHERE.match(fold(request.question).strip()))
         # A name is one unit, found when any part of it is: "Amodei" matches "Dario Amodei" in full.
         grouped = {t for g in names if len(g) > 1 for t in g}
         units = [(g, max(weights.get(t, 0.0) for t in g), True) for g in names if len(g) > 1]
@@ -282,6 +299,8 @@ class ExtractiveAnswerer(Answerer):
                 factor *= DESCRIPTION_FACTOR  # "Who is X?" wants "Chief spokesman X" or "X, a senior adviser"
             if _ATTRIBUTION.match(self.corpus.sentences[i].text):
                 factor *= ATTRIBUTION_FACTOR  # "— Sean Parnell (@handle) date": who said it, not what was said
+            if where and _PLACE.search(self.corpus.sentences[i].text):
+                factor *= PLACE_FACTOR
             d = float(dense[j])
             rank = factor * (SELECT_DENSE_WEIGHT * d + (1 - SELECT_DENSE_WEIGHT) * lexical)
             support = factor * (DENSE_WEIGHT * d + (1 - DENSE_WEIGHT) * lexical)
@@ -361,12 +380,16 @@ class ExtractiveAnswerer(Answerer):
             if fresh and fresh[0].score >= SECOND_SENTENCE_RATIO * scored[0].score:
                 scored = fresh
         chosen = [scored[0]]
+        where = bool(_ASKS_WHERE.match(fold(request.question).strip()))
         own = set(terms(request.question))
         covered = self.corpus.sentence_terms[scored[0].index]
         for cand in scored[1 : 1 + 4]:
             if len(chosen) >= self.max_sentences or cand.score < SECOND_SENTENCE_RATIO * scored[0].score:
                 break
-            # Quote a second sentence only for a part of the question the first one leaves out.
+            # Quote a second sentence only for a part of the question the first one leaves out, and only
+            # one that is itself of the kind asked for.
+            if where and not _PLACE.search(self.corpus.sentences[cand.index].text):
+                continue
             if (self.corpus.sentence_terms[cand.index] & own) - covered:
                 chosen.append(cand)
                 covered = covered | self.corpus.sentence_terms[cand.index]
