@@ -36,6 +36,20 @@ def llama_server(model_path: str, startup_s: float = 180.0) -> Iterator[str]:
         yield base
 
 
+@contextmanager
+def _running(handler: type[BaseHTTPRequestHandler], state: FailingServer) -> Iterator[None]:
+    """Serve ``handler`` on a free loopback port in a thread, with its base URL in ``state.url``."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @dataclass
 class FailingServer:
     """What :func:`failing_server` yields: its base URL and how many requests it answered."""
@@ -66,15 +80,8 @@ def failing_server(status: int = 500) -> Iterator[FailingServer]:
         def log_message(self, format: str, *args: object) -> None:  # keep the test output clean
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with _running(Handler, state):
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @contextmanager
@@ -92,14 +99,8 @@ def hanging_server(hang_s: float = 30.0) -> Iterator[FailingServer]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield state
+        with _running(Handler, state):
+            yield state
     finally:
-        stop.set()
-        server.shutdown()
-        server.server_close()
+        stop.set()  # release any handler still waiting (daemon threads: closing does not wait for them)

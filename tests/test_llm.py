@@ -242,22 +242,30 @@ def test_a_server_that_never_answers_times_out_on_time(settings: Settings) -> No
         assert time.monotonic() - started < 2.0 + 1.0
 
 
-def test_the_cli_prints_one_line_when_the_llm_is_down(settings: Settings) -> None:
+def _rag_ask_openai(
+    settings: Settings, base_url: str, timeout_s: float, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``rag ask --backend openai QUESTION`` in a subprocess against ``base_url``."""
     env = {
         "RAG_STORE": str(settings.store),
-        "RAG_LLM_BASE_URL": f"http://127.0.0.1:{closed_port()}/v1",
-        "RAG_LLM_TIMEOUT": "3",
+        "RAG_LLM_BASE_URL": base_url,
+        "RAG_LLM_TIMEOUT": str(timeout_s),
         "HF_HUB_OFFLINE": "1",
         "PATH": "/usr/bin:/bin",
+        **env,
     }
-    proc = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "rag.cli", "ask", "--backend", "openai", QUESTION],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout_s + 60,
     )
+
+
+def test_the_cli_prints_one_line_when_the_llm_is_down(settings: Settings) -> None:
+    proc = _rag_ask_openai(settings, f"http://127.0.0.1:{closed_port()}/v1", 3)
     assert proc.returncode == 1
     lines = [line for line in proc.stderr.splitlines() if line.strip() and not line.startswith("(draft)")]
     assert len(lines) == 1 and lines[0].startswith("error: the language model at"), proc.stderr
@@ -265,22 +273,7 @@ def test_the_cli_prints_one_line_when_the_llm_is_down(settings: Settings) -> Non
 
 
 def test_the_cli_streams_the_draft_then_prints_the_verified_answer(settings: Settings, smol_url: str) -> None:
-    env = {
-        "RAG_STORE": str(settings.store),
-        "RAG_LLM_BASE_URL": smol_url,
-        "RAG_LLM_MODEL": "smollm2",
-        "RAG_LLM_TIMEOUT": str(SLOW_LLM_S),
-        "HF_HUB_OFFLINE": "1",
-        "PATH": "/usr/bin:/bin",
-    }
-    proc = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "ask", "--backend", "openai", QUESTION],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=SLOW_LLM_S + 60,
-    )
+    proc = _rag_ask_openai(settings, smol_url, SLOW_LLM_S, RAG_LLM_MODEL="smollm2")
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.startswith("(draft) ") and len(proc.stderr.strip()) > len("(draft)")
     assert "5:01" in proc.stdout and re.search(r"^\[1\] article\.txt, characters \d+-\d+", proc.stdout, re.M)

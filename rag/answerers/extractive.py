@@ -66,22 +66,6 @@ def _describes(text: str, subject: str) -> bool:
 # Attribution lines under a quote or a post ("— Name (@handle) date") name a person but say little else.
 ATTRIBUTION_FACTOR = 0.85
 _ATTRIBUTION = re.compile(r"^[—–-]\s*\S")
-# "Where ...?" wants a place or a venue: a sentence that names one ("on X", "in a CNN report", "on Anthropic's
-# website") is preferred. A preference, not a filter: places are too varied to require.
-PLACE_FACTOR = 1.15
-_ASKS_WHERE = re.compile(r"^where\b")
-_DAYS_AND_MONTHS = "|".join(
-    w.title()
-    for w in (
-        "monday tuesday wednesday thursday friday saturday sunday january february march april may "
-        "june july august september october november december"
-    ).split()
-)
-_PLACE = re.compile(
-    rf"\b(?:on|in|at|via)\s+(?:(?:the|a|an|his|her|its|their)\s+)?(?:(?!(?:{_DAYS_AND_MONTHS})\b)[A-Z][\w’'.-]*"
-    r"|(?:website|blog|post|report|statement|interview|television|tv|radio|podcast|newspaper|letter|hearing"
-    r"|press|social|twitter|city|state|country|office|headquarters)\b)"
-)
 # How much meaning (MiniLM cosine) counts against words (IDF-weighted overlap): in the confidence that the
 # passages answer the question at all (compared with the threshold), and in choosing which sentence to quote.
 # Meaning separates answerable from unanswerable questions better; words pick the answering sentence better
@@ -99,6 +83,26 @@ _TIME_WORDS = (
     f"{_MONTHS} {_DAYS} today yesterday tomorrow tonight morning afternoon evening night overnight midnight "
     "noon ago earlier later recently hours days weeks months years decade decades century am pm et"
 )
+# "Where ...?" wants a place or a venue: a sentence that names one ("on X", "in a CNN report", "on Anthropic's
+# website") is preferred. A preference, not a filter: places are too varied to require.
+PLACE_FACTOR = 1.15
+_ASKS_WHERE = re.compile(r"^where\b")
+_DAYS_AND_MONTHS = "|".join(w.title() for w in f"{_DAYS} {_MONTHS}".split())  # "on Thursday" is no place
+_PLACE = re.compile(
+    rf"\b(?:on|in|at|via)\s+(?:(?:the|a|an|his|her|its|their)\s+)?(?:(?!(?:{_DAYS_AND_MONTHS})\b)[A-Z][\w’'.-]*"
+    r"|(?:website|blog|post|report|statement|interview|television|tv|radio|podcast|newspaper|letter|hearing"
+    r"|press|social|twitter|city|state|country|office|headquarters)\b)"
+)
+
+
+def _asks_where(question: str) -> bool:
+    return bool(_ASKS_WHERE.match(fold(question).strip()))
+
+
+def _names_place(text: str) -> bool:
+    return bool(_PLACE.search(text))
+
+
 _STATES = (
     "alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii idaho "
     "illinois indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota "
@@ -269,7 +273,7 @@ class ExtractiveAnswerer(Answerer):
             if any(seen) and all(f <= RARE_NAME_SENTENCES for f in seen if f):
                 rare.append(g)
         kind = self._answer_type(request.question)
-        where = bool(_ASKS_WHERE.match(fold(request.question).strip()))
+        where = _asks_where(request.question)
         # A name is one unit, found when any part of it is: "Amodei" matches "Dario Amodei" in full.
         grouped = {t for g in names if len(g) > 1 for t in g}
         units = [(g, max(weights.get(t, 0.0) for t in g), True) for g in names if len(g) > 1]
@@ -299,7 +303,7 @@ class ExtractiveAnswerer(Answerer):
                 factor *= DESCRIPTION_FACTOR  # "Who is X?" wants "Chief spokesman X" or "X, a senior adviser"
             if _ATTRIBUTION.match(self.corpus.sentences[i].text):
                 factor *= ATTRIBUTION_FACTOR  # "— Sean Parnell (@handle) date": who said it, not what was said
-            if where and _PLACE.search(self.corpus.sentences[i].text):
+            if where and _names_place(self.corpus.sentences[i].text):
                 factor *= PLACE_FACTOR
             d = float(dense[j])
             rank = factor * (SELECT_DENSE_WEIGHT * d + (1 - SELECT_DENSE_WEIGHT) * lexical)
@@ -365,22 +369,23 @@ class ExtractiveAnswerer(Answerer):
         confidence = (max(s.support for s in scored) - penalty) if scored else 0.0
         if veto or not scored or confidence < self.threshold:
             return Draft(ABSTAIN_MESSAGE, abstained=True, confidence=confidence)
-        if request.context and request.said:
+        said = set(self._said_sentences(request.said)) if request.said else set()
+        if request.context and said:
             # A follow-up the rewriter could not make standalone ("What were they trying to find out?") is
             # usually about the passage of the previous answer: prefer its sentence and the ones next to it.
-            near = {n for i in self._said_sentences(request.said) for n in (i, *self.corpus.neighbours(i))}
+            near = {n for i in said for n in (i, *self.corpus.neighbours(i))}
             if near:
                 scored = sorted(
                     (replace(c, score=c.score * LOCALITY_FACTOR) if c.index in near else c for c in scored),
                     key=lambda c: -c.score,
                 )
-        elif request.said:
+        elif said:
             # In a conversation, prefer what has not been quoted already ("And Mark Kelly?" after Tillis).
-            fresh = [c for c in scored if not any(self.corpus.sentences[c.index].text in said for said in request.said)]
+            fresh = [c for c in scored if c.index not in said]
             if fresh and fresh[0].score >= SECOND_SENTENCE_RATIO * scored[0].score:
                 scored = fresh
         chosen = [scored[0]]
-        where = bool(_ASKS_WHERE.match(fold(request.question).strip()))
+        where = _asks_where(request.question)
         own = set(terms(request.question))
         covered = self.corpus.sentence_terms[scored[0].index]
         for cand in scored[1 : 1 + 4]:
@@ -388,7 +393,7 @@ class ExtractiveAnswerer(Answerer):
                 break
             # Quote a second sentence only for a part of the question the first one leaves out, and only
             # one that is itself of the kind asked for.
-            if where and not _PLACE.search(self.corpus.sentences[cand.index].text):
+            if where and not _names_place(self.corpus.sentences[cand.index].text):
                 continue
             if (self.corpus.sentence_terms[cand.index] & own) - covered:
                 chosen.append(cand)
