@@ -65,6 +65,8 @@ _IRREGULAR = {
     """.split(";")
     for form in line.split(":")[1].split()
 }
+# Abbreviated titles, written out so that "Sen. Thom Tillis" meets "Which senator ...?".
+_IRREGULAR.update(sen="senator", rep="representative", gov="governor", dept="department", govt="government")
 _SNOWBALL = snowballstemmer.stemmer("english")
 
 

@@ -67,3 +67,14 @@ def test_that_as_a_pronoun_marks_a_follow_up_but_not_as_a_conjunction() -> None:
     standalone = "Did Amodei say that the models are unreliable?"
     assert condense(standalone, history, PEOPLE).question == standalone
     assert not condense(standalone, history, PEOPLE).context
+
+
+def test_after_a_who_question_a_pronoun_means_the_person_in_the_answer() -> None:
+    history = [["Which Pentagon figure accused Amodei of lying?", "Pentagon official Emil Michael."]]
+    people = {**PEOPLE, "Michael": "Emil Michael", "Emil Michael": "Emil Michael"}
+    assert condense("Which outlet reported his comments?", history, people).question == (
+        "Which outlet reported Emil Michael's comments?"
+    )
+    # Not after other questions: there the person asked about is still the one meant.
+    history = [["What did Amodei say about weapons?", "Mark Kelly disagreed."]]
+    assert condense("Why does he think so?", history, people).question == "Why does Dario Amodei think so?"

@@ -68,4 +68,5 @@ def test_terms_meet_across_inflections_and_irregular_forms() -> None:
     assert terms("used") == terms("using")
     assert terms("Anthropic’s") == terms("Anthropic")
     assert terms("posted") != terms("postal")  # a stemmer, not a fuzzy matcher
+    assert terms("Sen. Tillis")[0] == terms("senator")[0] == terms("Senate")[0]  # abbreviated titles
     assert terms("the 5:01 deadline") == ["5:01", *terms("deadline")]
