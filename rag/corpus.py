@@ -16,6 +16,7 @@ from rag.bm25 import BM25Index
 from rag.condense import known_people
 from rag.text import terms
 
+_CAPITALISED = re.compile(r"\b[A-Z][\w’'-]*")
 _NAME_RUN = re.compile(r"[A-Z][\w-]+(?:\s+(?:(?:of|for|and|the|on)\s+)*[A-Z][\w-]+)+")
 
 
@@ -30,6 +31,7 @@ class Corpus:
     people: dict[str, str] = field(init=False)
     vocabulary: frozenset[str] = field(init=False)
     sentence_terms: list[frozenset[str]] = field(init=False)
+    sentence_capitals: list[frozenset[str]] = field(init=False)
     _starts: dict[str, list[int]] = field(init=False)
     _by_source: dict[str, list[int]] = field(init=False)
     _chunk_by_id: dict[str, Chunk] = field(init=False)
@@ -40,6 +42,9 @@ class Corpus:
         self.bm25 = BM25Index(self.chunks)
         self.people = known_people(s.text for s in self.sentences)
         self.sentence_terms = [frozenset(terms(s.text)) for s in self.sentences]
+        # The terms of each sentence's capitalised words: where a name can be ("Defense" in "the Defense
+        # Department", not in "missile defense").
+        self.sentence_capitals = [frozenset(terms(" ".join(_CAPITALISED.findall(s.text)))) for s in self.sentences]
         vocab: set[str] = set()
         for t in self.sentence_terms:
             vocab |= t

@@ -156,3 +156,43 @@ def test_where_questions_prefer_a_sentence_that_names_a_place_or_venue(assistant
     answer = assistant.ask("Where did the spokesman for the Pentagon reply to Amodei?")
     assert "posted on X" in answer.answer
     assert len(answer.citations) == 1  # not also Emil Michael's words, which name no place
+
+
+def test_a_yes_no_question_quotes_what_its_subject_did(assistant: Assistant) -> None:
+    # "The Pentagon sent its final contract offer overnight" shares more words, but says nothing of Anthropic.
+    answer = assistant.ask("Did Anthropic accept the Pentagon's final offer?")
+    assert "rejected" in answer.answer
+    assert [c.quote for c in answer.citations if "sent its final contract offer" in c.quote] == []
+
+
+def test_a_name_is_matched_where_it_is_a_name(assistant: Assistant) -> None:
+    # "Defense Department" is not named by "missile defense" in the NBC sentence.
+    answer = assistant.ask("What name does the Pentagon spokesman use for the Defense Department?")
+    assert all("missile defense" not in c.quote for c in answer.citations)
+
+
+def test_which_person_questions_want_a_person(assistant: Assistant) -> None:
+    # "Which official" asks for a person: the NBC sentence about the ultimatums names none.
+    answer = assistant.ask("Which official gave Anthropic the ultimatum and deadline?")
+    assert "Pete Hegseth" in answer.answer and len(answer.citations) == 1
+
+
+def test_a_typed_answer_must_be_said_of_the_rare_name_itself(assistant: Assistant) -> None:
+    # "Democratic Sen. Mark Kelly of Arizona ..." sits next to Tillis's sentence, but Arizona is Kelly's state.
+    assert assistant.ask("Which state does Senator Thom Tillis represent?").abstained
+    answer = assistant.ask("Which state does Senator Mark Kelly represent?")
+    assert not answer.abstained and "Arizona" in answer.answer
+
+
+def test_a_where_follow_up_leaves_the_previous_passage_for_a_place(assistant: Assistant) -> None:
+    first = "What did Amodei say would happen if the Pentagon offboards Anthropic?"
+    said = assistant.ask(first)
+    assert "smooth transition" in said.answer
+    answer = assistant.ask("Where did he publish that?", [[first, said.answer]])
+    assert "blog post" in answer.answer and len(answer.citations) == 1
+
+
+def test_a_second_sentence_must_answer_by_meaning_too(assistant: Assistant) -> None:
+    # The NBC sentence has the word "refusal", but is about something else: one quote, not two.
+    answer = assistant.ask("What is Amodei's refusal likely to lead to?")
+    assert "direct confrontation" in answer.answer and len(answer.citations) == 1

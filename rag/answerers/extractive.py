@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag.answerers.base import Answerer, AnswerRequest, Draft, EmbedQuery
-from rag.condense import TITLES
+from rag.condense import ASKS_FOR_PERSON, TITLES
 from rag.contract import ABSTAIN_MESSAGE, Citation
 from rag.corpus import Corpus
 from rag.text import QUESTION_WORDS, STOPWORDS, fold, stem, terms
@@ -46,7 +46,11 @@ _NAME_RUN = re.compile(r"\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
 # Answer types any sentence with a number or a date passes; the question's other words must still be covered.
 LOOSE_TYPES = ("time", "number")
 # A second sentence is quoted only when it scores nearly as well as the best and adds question words.
+# (by both measures: the ranking score and the support).
 SECOND_SENTENCE_RATIO = 0.85
+# A sentence that does not name the question's grammatical subject ("Did *Anthropic* accept ...?") is a worse
+# quote than one that does: "The Pentagon sent its final offer" does not say what Anthropic did.
+SUBJECT_ABSENT_FACTOR = 0.95
 # "Who is X?" is answered best by a sentence that describes X by a title or an apposition.
 DESCRIPTION_FACTOR = 1.2
 _DEFINITION = re.compile(
@@ -77,6 +81,7 @@ _NUMBER_WORDS = (
     "one two three four five six seven eight nine ten eleven twelve dozen dozens twenty thirty forty fifty "
     "hundred hundreds thousand thousands million millions billion billions trillion half twice double triple"
 )
+_COUNT_TERMS = frozenset(stem(w) for w in _NUMBER_WORDS.split())
 _MONTHS = "january february march april may june july august september october november december"
 _DAYS = "monday tuesday wednesday thursday friday saturday sunday"
 _TIME_WORDS = (
@@ -137,6 +142,12 @@ _ANSWER_TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     ),
     ("state", re.compile(r"\b(what|which) (us |u\.s\. )?state\b"), re.compile(rf"\b({'|'.join(_STATES.split())})\b")),
 ]
+# "Did Anthropic accept ...?", "What did Anthropic think ...?": the name the question asks something of.
+_SUBJECT = re.compile(
+    r"^(?i:(?:what|which|how|why|when|where|who)\s+(?:[\w'-]+\s+){0,3}?)?"
+    r"(?i:did|does|do|will|would|can|could|should|has|have|had|is|was|are|were)\s+(?i:the\s+)?"
+    r"(?P<s>[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)",
+)
 _WHO_SUBJECT = re.compile(r"^who(?:'s| is| was)?\s+(?!(?:do|does|did|will|would|should|can|could|are|were)\b)")
 
 
@@ -225,7 +236,8 @@ class ExtractiveAnswerer(Answerer):
         for name, asks, needs in _ANSWER_TYPES:
             if asks.search(q):
                 return name, needs
-        if _WHO_SUBJECT.match(q) and not self._names_person(question):
+        who = _WHO_SUBJECT.match(q) and not self._names_person(question)
+        if who or (ASKS_FOR_PERSON.match(q) and not q.startswith("who")):  # "Which senator ...?"
             return "person", re.compile(r"(?!)")  # checked by _has_person, not a pattern
         return None
 
@@ -282,20 +294,28 @@ class ExtractiveAnswerer(Answerer):
         definition = _DEFINITION.match(request.question.strip())
         subject = definition.group("x") if definition else ""
         dense = self.corpus.sentence_vectors[candidates] @ request.query_vector
+        grammatical = _SUBJECT.match(request.question.strip())
+        subject_terms = set(terms(grammatical.group("s"))) if grammatical else set()
         scored = []
         for j, i in enumerate(candidates):
             sterms = self.corpus.sentence_terms[i]
             around = sterms.union(*(self.corpus.sentence_terms[n] for n in self.corpus.neighbours(i)))
+            # Names are matched where a name can be, in capitalised words: "the Defense Department" names it,
+            # "missile defense" does not.
+            caps = self.corpus.sentence_capitals[i]
+            caps_around = caps.union(*(self.corpus.sentence_capitals[n] for n in self.corpus.neighbours(i)))
             if not all(g & around for g in rare) or not self._fits(kind, i, request.question):
                 continue
+            if kind is not None and not all(g & caps for g in rare):
+                continue  # "Which state does Tillis represent?": the state must be said of Tillis, not beside him
             # Names may sit in the next sentence ("... Sean Parnell posted:" then the post itself), at a
             # discount: a sentence that names its subject itself is the better quote. The rest of the
             # question, what it asks about, must be in the sentence that is quoted.
             lexical = 0.0
             for members, w, is_name in units:
-                if members & sterms:
+                if members & (caps if is_name else sterms):
                     lexical += w
-                elif is_name and members & around:
+                elif is_name and members & caps_around:
                     lexical += NEIGHBOUR_NAME_CREDIT * w
             lexical /= unit_total
             factor = 1.0
@@ -306,7 +326,8 @@ class ExtractiveAnswerer(Answerer):
             if where and _names_place(self.corpus.sentences[i].text):
                 factor *= PLACE_FACTOR
             d = float(dense[j])
-            rank = factor * (SELECT_DENSE_WEIGHT * d + (1 - SELECT_DENSE_WEIGHT) * lexical)
+            prefer = SUBJECT_ABSENT_FACTOR if subject_terms and not subject_terms & caps else 1.0
+            rank = prefer * factor * (SELECT_DENSE_WEIGHT * d + (1 - SELECT_DENSE_WEIGHT) * lexical)
             support = factor * (DENSE_WEIGHT * d + (1 - DENSE_WEIGHT) * lexical)
             scored.append(_Scored(i, rank, support, d, lexical))
         scored.sort(key=lambda s: -s.score)
@@ -370,10 +391,18 @@ class ExtractiveAnswerer(Answerer):
         if veto or not scored or confidence < self.threshold:
             return Draft(ABSTAIN_MESSAGE, abstained=True, confidence=confidence)
         said = set(self._said_sentences(request.said)) if request.said else set()
+        near: set[int] = set()
+        where = _asks_where(request.question)
         if request.context and said:
             # A follow-up the rewriter could not make standalone ("What were they trying to find out?") is
-            # usually about the passage of the previous answer: prefer its sentence and the ones next to it.
-            near = {n for i in said for n in (i, *self.corpus.neighbours(i))}
+            # usually about the passage of the previous answer: prefer its sentence and the ones next to it,
+            # if they are of the kind asked for ("Where did he publish that?" wants a place).
+            near = {
+                n
+                for i in said
+                for n in (i, *self.corpus.neighbours(i))
+                if not (where and not _names_place(self.corpus.sentences[n].text))
+            }
             if near:
                 scored = sorted(
                     (replace(c, score=c.score * LOCALITY_FACTOR) if c.index in near else c for c in scored),
@@ -385,12 +414,17 @@ class ExtractiveAnswerer(Answerer):
             if fresh and fresh[0].score >= SECOND_SENTENCE_RATIO * scored[0].score:
                 scored = fresh
         chosen = [scored[0]]
-        where = _asks_where(request.question)
-        own = set(terms(request.question))
+        # What the question asks about, less its names (the first sentence or its neighbours carry those) and
+        # its counts ("Which two restrictions ...?" does not ask for the word "two").
+        own = set(terms(request.question)) - set().union(*self._focus(request.question)) - _COUNT_TERMS
         covered = self.corpus.sentence_terms[scored[0].index]
         for cand in scored[1 : 1 + 4]:
             if len(chosen) >= self.max_sentences or cand.score < SECOND_SENTENCE_RATIO * scored[0].score:
                 break
+            if cand.support < SECOND_SENTENCE_RATIO * scored[0].support:
+                continue
+            if near and cand.index not in near:
+                continue  # a follow-up about the previous passage is answered from that passage
             # Quote a second sentence only for a part of the question the first one leaves out, and only
             # one that is itself of the kind asked for.
             if where and not _names_place(self.corpus.sentences[cand.index].text):
