@@ -196,3 +196,9 @@ def test_a_second_sentence_must_answer_by_meaning_too(assistant: Assistant) -> N
     # The NBC sentence has the word "refusal", but is about something else: one quote, not two.
     answer = assistant.ask("What is Amodei's refusal likely to lead to?")
     assert "direct confrontation" in answer.answer and len(answer.citations) == 1
+
+
+def test_a_which_person_question_quotes_one_person(assistant: Assistant) -> None:
+    # Wicker's sentence also has "Republican" and "dispute", but he is another answer, not more of this one.
+    answer = assistant.ask("Which Republican senator criticised the Pentagon's handling of the dispute?")
+    assert "Thom Tillis" in answer.answer and "Wicker" not in answer.answer

@@ -241,6 +241,11 @@ class ExtractiveAnswerer(Answerer):
             return "person", re.compile(r"(?!)")  # checked by _has_person, not a pattern
         return None
 
+    def _people(self, i: int) -> set[str]:
+        """The people sentence ``i`` names, by full name."""
+        text = self.corpus.sentences[i].text
+        return {full for name, full in self.corpus.people.items() if name in text}
+
     def _names_person(self, text: str) -> bool:
         return any(p in text for p in self.corpus.people) or bool(re.search(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b", text[1:]))
 
@@ -414,6 +419,8 @@ class ExtractiveAnswerer(Answerer):
             if fresh and fresh[0].score >= SECOND_SENTENCE_RATIO * scored[0].score:
                 scored = fresh
         chosen = [scored[0]]
+        kind = self._answer_type(request.question)
+        person = kind is not None and kind[0] == "person"
         # What the question asks about, less its names (the first sentence or its neighbours carry those) and
         # its counts ("Which two restrictions ...?" does not ask for the word "two").
         own = set(terms(request.question)) - set().union(*self._focus(request.question)) - _COUNT_TERMS
@@ -429,6 +436,8 @@ class ExtractiveAnswerer(Answerer):
             # one that is itself of the kind asked for.
             if where and not _names_place(self.corpus.sentences[cand.index].text):
                 continue
+            if person and self._people(cand.index) - self._people(scored[0].index):
+                continue  # "Which senator ...?" has one answer: not a second sentence about someone else
             if (self.corpus.sentence_terms[cand.index] & own) - covered:
                 chosen.append(cand)
                 covered = covered | self.corpus.sentence_terms[cand.index]
