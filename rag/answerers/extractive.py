@@ -2,12 +2,19 @@
 
 Each sentence of the retrieved passages is scored against the question by meaning (cosine similarity of
 MiniLM vectors computed at index time) and by words (the IDF-weighted share of the question's terms it
-contains). Two checks make abstention strict rather than hopeful:
+contains). Three checks make abstention strict rather than hopeful:
 
 * the answer must be of the kind asked for: a "when" question needs a time in the sentence, "how many" a
   number, "which party" a party, "which state" a state, "who did X" a person's name;
 * the names the question is about must be in the sentence or its paragraph, and a rare name or a word the
-  document never uses at all costs confidence (the question is about something the document lacks).
+  document never uses at all costs confidence (the question is about something the document lacks);
+* a typed answer about a rare name must be in the sentence that names it ("Which state does Tillis
+  represent?" is not answered by the Arizona of the senator in the next sentence).
+
+Choosing which sentence to quote weighs words more than meaning, matches names only where they are
+capitalised, and prefers sentences that name the question's grammatical subject. A second sentence is quoted
+only when it is nearly as good by both measures and adds a part of the question the first leaves out, which
+keeps citations precise: every quote should support the answer on its own.
 
 The best sentence's score, after those penalties, is compared with a threshold calibrated on the shipped
 question set (see ``eval/calibrate.py``).
