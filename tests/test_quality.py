@@ -14,7 +14,11 @@ from tests.conftest import ARTICLE_TEXT
 
 FLOORS = json.loads((Path(__file__).resolve().parents[1] / "eval" / "floors.json").read_text(encoding="utf-8"))
 EXAMPLES = load_dataset(ARTICLE_SET)
-HOLDOUT = load_dataset(ARTICLE_SET.with_name("article_holdout.jsonl"))
+HOLDOUT = [
+    ex
+    for name in ("article_holdout", "article_holdout2", "article_holdout3")
+    for ex in load_dataset(ARTICLE_SET.with_name(f"{name}.jsonl"))
+]
 
 
 @pytest.fixture(scope="module")
