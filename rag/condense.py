@@ -31,15 +31,7 @@ TITLES = frozenset(
     """sen senator rep representative gov governor president ceo chief secretary spokesman spokeswoman spokesperson
     official chair chairman chairwoman director dr mr mrs ms minister adviser advisor general judge""".split()
 )
-# Nouns for people: "Which senator ...?" and "What official ...?" ask for a person, as "Who ...?" does.
-PERSON_NOUNS = (
-    "official senator lawmaker legislator executive spokesman spokeswoman spokesperson secretary minister leader "
-    "person politician representative congressman congresswoman governor chair chairman ceo founder reporter "
-    "journalist scientist researcher figure"
-)
-ASKS_FOR_PERSON = re.compile(
-    rf"^(?:who|whom)\b|^(?:which|what)\s+(?:[\w'-]+\s+){{0,2}}(?:{'|'.join(PERSON_NOUNS.split())})s?\b", re.IGNORECASE
-)
+_WHO_OR_WHICH = re.compile(r"^(?:who|whom|which)\b", re.IGNORECASE)
 _NOT_NAMES = frozenset(
     """what who whom whose which when where why how did does do is are was were the a an and or in on of to for
     with by at from if i you we it its he she they this that these those and read related yes no""".split()
@@ -169,11 +161,13 @@ def condense(question: str, history: History | None, people: dict[str, str] | No
             rewritten = f"{previous.rstrip('?')} — {target}?"
             return Condensed(rewritten, rewritten)
 
-    # After "Who ...?" the person in the answer is the one talked about ("Which outlet reported his comments?"
-    # after "Which Pentagon figure accused Amodei?" -> "Emil Michael."); otherwise the previous question's.
+    # After "Who ...?" or "Which ...?" answered with someone new, that person is the one talked about ("Which
+    # outlet reported his comments?" after "Which Pentagon figure accused Amodei?" -> "Emil Michael.");
+    # otherwise the previous question's.
+    asked = _people_in(previous, people)
     answered = _people_in(prev_answer, people)
-    candidates = (answered if ASKS_FOR_PERSON.match(previous.strip()) else []) or _people_in(previous, people)
-    candidates = candidates or answered
+    new = [p for p in answered if p not in asked]
+    candidates = (new if _WHO_OR_WHICH.match(previous.strip()) else []) or asked or answered
     for user, _ in reversed(turns[:-1]):
         candidates = candidates or _people_in(user, people)
     rewritten, replaced = question, False

@@ -179,6 +179,9 @@ def test_which_person_questions_want_a_person(assistant: Assistant) -> None:
     # "Which official" asks for a person: the NBC sentence about the ultimatums names none.
     answer = assistant.ask("Which official gave Anthropic the ultimatum and deadline?")
     assert "Pete Hegseth" in answer.answer and len(answer.citations) == 1
+    # A title after "what did" names the person asked about; it does not ask for one.
+    answer = assistant.ask("What did Senator Mark Kelly say?")
+    assert not answer.abstained and "strong-arm" in answer.answer
 
 
 def test_a_typed_answer_must_be_said_of_the_rare_name_itself(assistant: Assistant) -> None:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag.answerers.base import Answerer, AnswerRequest, Draft, EmbedQuery
-from rag.condense import ASKS_FOR_PERSON, TITLES
+from rag.condense import TITLES
 from rag.contract import ABSTAIN_MESSAGE, Citation
 from rag.corpus import Corpus
 from rag.text import QUESTION_WORDS, STOPWORDS, fold, stem, terms
@@ -155,6 +155,19 @@ _SUBJECT = re.compile(
     r"(?i:did|does|do|will|would|can|could|should|has|have|had|is|was|are|were)\s+(?i:the\s+)?"
     r"(?P<s>[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)",
 )
+# Nouns for people: "Which senator ...?" and "What official ...?" ask for a person, as "Who ...?" does.
+PERSON_NOUNS = (
+    "official senator lawmaker legislator executive spokesman spokeswoman spokesperson secretary minister leader "
+    "person politician representative congressman congresswoman governor chair chairman ceo founder reporter "
+    "journalist scientist researcher"
+)
+_AUXILIARIES = "is|was|are|were|do|does|did|has|have|had|will|would|can|could|should|may|might|must"
+# "Which official ...", "What Republican senator ...", but not "What did Senator Kelly say?".
+_WHICH_PERSON = re.compile(
+    rf"^(?:which|what)\s+(?:(?!(?:{_AUXILIARIES})\b)[\w'-]+\s+){{0,2}}"
+    rf"(?:{'|'.join(PERSON_NOUNS.split())})s?\b",
+    re.IGNORECASE,
+)
 _WHO_SUBJECT = re.compile(r"^who(?:'s| is| was)?\s+(?!(?:do|does|did|will|would|should|can|could|are|were)\b)")
 
 
@@ -244,7 +257,7 @@ class ExtractiveAnswerer(Answerer):
             if asks.search(q):
                 return name, needs
         who = _WHO_SUBJECT.match(q) and not self._names_person(question)
-        if who or (ASKS_FOR_PERSON.match(q) and not q.startswith("who")):  # "Which senator ...?"
+        if who or _WHICH_PERSON.match(q):  # "Which senator ...?"
             return "person", re.compile(r"(?!)")  # checked by _has_person, not a pattern
         return None
 
