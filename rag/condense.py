@@ -32,6 +32,8 @@ TITLES = frozenset(
     official chair chairman chairwoman director dr mr mrs ms minister adviser advisor general judge""".split()
 )
 _WHO_OR_WHICH = re.compile(r"^(?:who|whom|which)\b", re.IGNORECASE)
+# "Who is Sean Parnell?" is about the person it names, whoever else the answer mentions.
+_WHO_IS = re.compile(r"^(?i:who|whom)(?i:'s|’s|\s+is|\s+was|\s+are|\s+were)\s+(?:[A-Z]|the\s+[A-Z])")
 _NOT_NAMES = frozenset(
     """what who whom whose which when where why how did does do is are was were the a an and or in on of to for
     with by at from if i you we it its he she they this that these those and read related yes no""".split()
@@ -163,11 +165,12 @@ def condense(question: str, history: History | None, people: dict[str, str] | No
 
     # After "Who ...?" or "Which ...?" answered with someone new, that person is the one talked about ("Which
     # outlet reported his comments?" after "Which Pentagon figure accused Amodei?" -> "Emil Michael.");
-    # otherwise the previous question's.
+    # otherwise (and after "Who is Sean Parnell?") the previous question's.
     asked = _people_in(previous, people)
     answered = _people_in(prev_answer, people)
     new = [p for p in answered if p not in asked]
-    candidates = (new if _WHO_OR_WHICH.match(previous.strip()) else []) or asked or answered
+    asks_who = _WHO_OR_WHICH.match(previous.strip()) and not _WHO_IS.match(previous.strip())
+    candidates = (new if asks_who else []) or asked or answered
     for user, _ in reversed(turns[:-1]):
         candidates = candidates or _people_in(user, people)
     rewritten, replaced = question, False

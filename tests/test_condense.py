@@ -23,6 +23,11 @@ def test_a_pronoun_becomes_the_person_asked_about() -> None:
     c = condense("What did he post on X?", [["Who is Sean Parnell?", None]], PEOPLE)
     assert c.question == "What did Sean Parnell post on X?"
     assert c.query == c.question and not c.context
+    # Whoever else the answer names: "Who is X?" is about X.
+    answer = "Chief spokesman Sean Parnell posted on X ... which Hegseth had previously said he would invoke."
+    people = {**PEOPLE, "Hegseth": "Pete Hegseth"}
+    c = condense("What did he post on X?", [["Who is Sean Parnell?", answer]], people)
+    assert c.question == "What did Sean Parnell post on X?"
 
 
 def test_a_surname_resolves_to_the_full_name() -> None:
