@@ -52,8 +52,8 @@ _WHICH_NOUN = re.compile(
 _NAME_RUN = re.compile(r"\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
 # Answer types any sentence with a number or a date passes; the question's other words must still be covered.
 LOOSE_TYPES = ("time", "number")
-# A second sentence is quoted only when it scores nearly as well as the best and adds question words.
-# (by both measures: the ranking score and the support).
+# A second sentence is quoted only when it scores nearly as well as the best, by both the ranking score and the
+# support, and adds question words.
 SECOND_SENTENCE_RATIO = 0.85
 # A sentence that does not name the question's grammatical subject ("Did *Anthropic* accept ...?") is a worse
 # quote than one that does: "The Pentagon sent its final offer" does not say what Anthropic did.
@@ -192,6 +192,15 @@ def _counts(question: str, sentence: str) -> bool:
 
 
 @dataclass(frozen=True)
+class _Question:
+    """What scoring and quoting both need to know of a question, worked out once."""
+
+    names: list[frozenset[str]]
+    kind: tuple[str, re.Pattern[str]] | None
+    where: bool
+
+
+@dataclass(frozen=True)
 class _Scored:
     index: int
     #: How well the sentence answers the question: ranks the candidates (words count more than meaning).
@@ -289,8 +298,12 @@ class ExtractiveAnswerer(Answerer):
                     seen.setdefault(i, None)
         return list(seen)
 
-    def score(self, request: AnswerRequest) -> tuple[list[_Scored], float, bool]:
+    def _analyse(self, question: str) -> _Question:
+        return _Question(self._focus(question), self._answer_type(question), _asks_where(question))
+
+    def score(self, request: AnswerRequest, question: _Question | None = None) -> tuple[list[_Scored], float, bool]:
         """Score candidate sentences; return them best first, the confidence penalty, and a hard veto."""
+        q = question or self._analyse(request.question)
         candidates = self._candidates(request)
         if not candidates or request.query_vector is None:
             return [], 0.0, True
@@ -299,7 +312,7 @@ class ExtractiveAnswerer(Answerer):
         vocab = self.corpus.vocabulary
         # Words the document never uses: the question is probably about something it does not cover.
         unknown = sum(w for t, w in weights.items() if t not in vocab) / total
-        names = self._focus(request.question)
+        names, kind, where = q.names, q.kind, q.where
         focus = set().union(*names)
         veto = any(t not in vocab for t in focus)
         # Rare names must be near the answer; names found all over the document (the main actors) need not be.
@@ -309,8 +322,6 @@ class ExtractiveAnswerer(Answerer):
             seen = [self.corpus.sentence_frequency(t) for t in g]
             if any(seen) and all(f <= RARE_NAME_SENTENCES for f in seen if f):
                 rare.append(g)
-        kind = self._answer_type(request.question)
-        where = _asks_where(request.question)
         # A name is one unit, found when any part of it is: "Amodei" matches "Dario Amodei" in full.
         grouped = {t for g in names if len(g) > 1 for t in g}
         units = [(g, max(weights.get(t, 0.0) for t in g), True) for g in names if len(g) > 1]
@@ -324,11 +335,12 @@ class ExtractiveAnswerer(Answerer):
         scored = []
         for j, i in enumerate(candidates):
             sterms = self.corpus.sentence_terms[i]
-            around = sterms.union(*(self.corpus.sentence_terms[n] for n in self.corpus.neighbours(i)))
+            beside = self.corpus.neighbours(i)
+            around = sterms.union(*(self.corpus.sentence_terms[n] for n in beside))
             # Names are matched where a name can be, in capitalised words: "the Defense Department" names it,
             # "missile defense" does not.
             caps = self.corpus.sentence_capitals[i]
-            caps_around = caps.union(*(self.corpus.sentence_capitals[n] for n in self.corpus.neighbours(i)))
+            caps_around = caps.union(*(self.corpus.sentence_capitals[n] for n in beside))
             if not all(g & around for g in rare) or not self._fits(kind, i, request.question):
                 continue
             if kind is not None and not all(g & caps for g in rare):
@@ -411,13 +423,13 @@ class ExtractiveAnswerer(Answerer):
 
     def answer(self, request: AnswerRequest) -> Draft:
         """Quote up to ``max_sentences`` supporting sentences, or abstain."""
-        scored, penalty, veto = self.score(request)
+        q = self._analyse(request.question)
+        scored, penalty, veto = self.score(request, q)
         confidence = (max(s.support for s in scored) - penalty) if scored else 0.0
         if veto or not scored or confidence < self.threshold:
             return Draft(ABSTAIN_MESSAGE, abstained=True, confidence=confidence)
         said = set(self._said_sentences(request.said)) if request.said else set()
         near: set[int] = set()
-        where = _asks_where(request.question)
         if request.context and said:
             # A follow-up the rewriter could not make standalone ("What were they trying to find out?") is
             # usually about the passage of the previous answer: prefer its sentence and the ones next to it,
@@ -426,7 +438,7 @@ class ExtractiveAnswerer(Answerer):
                 n
                 for i in said
                 for n in (i, *self.corpus.neighbours(i))
-                if not (where and not _names_place(self.corpus.sentences[n].text))
+                if not q.where or _names_place(self.corpus.sentences[n].text)
             }
             if near:
                 scored = sorted(
@@ -439,11 +451,11 @@ class ExtractiveAnswerer(Answerer):
             if fresh and fresh[0].score >= SECOND_SENTENCE_RATIO * scored[0].score:
                 scored = fresh
         chosen = [scored[0]]
-        kind = self._answer_type(request.question)
-        person = kind is not None and kind[0] == "person"
+        person = q.kind is not None and q.kind[0] == "person"
+        first_people = self._people(scored[0].index) if person else set()
         # What the question asks about, less its names (the first sentence or its neighbours carry those) and
         # its counts ("Which two restrictions ...?" does not ask for the word "two").
-        own = set(terms(request.question)) - set().union(*self._focus(request.question)) - _COUNT_TERMS
+        own = set(terms(request.question)) - set().union(*q.names) - _COUNT_TERMS
         covered = self.corpus.sentence_terms[scored[0].index]
         for cand in scored[1 : 1 + 4]:
             if len(chosen) >= self.max_sentences or cand.score < SECOND_SENTENCE_RATIO * scored[0].score:
@@ -454,9 +466,9 @@ class ExtractiveAnswerer(Answerer):
                 continue  # a follow-up about the previous passage is answered from that passage
             # Quote a second sentence only for a part of the question the first one leaves out, and only
             # one that is itself of the kind asked for.
-            if where and not _names_place(self.corpus.sentences[cand.index].text):
+            if q.where and not _names_place(self.corpus.sentences[cand.index].text):
                 continue
-            if person and self._people(cand.index) - self._people(scored[0].index):
+            if person and self._people(cand.index) - first_people:
                 continue  # "Which senator ...?" has one answer: not a second sentence about someone else
             if (self.corpus.sentence_terms[cand.index] & own) - covered:
                 chosen.append(cand)
