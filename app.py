@@ -19,8 +19,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from rag.config import Settings
-from rag.errors import ConfigError, RagError
+from core.errors import ConfigError, RagError
+from rag.config import Settings, add_arguments, from_args
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -40,37 +40,37 @@ def create_app(settings: Settings | None = None, assistant: Any = None, web: Web
     if assistant is None:
         from rag.chain import Assistant
 
-        assistant = Assistant(settings or Settings.from_env())
+        assistant = Assistant(settings or Settings.from_env())  # the collection must exist: see main()
     return build_app(assistant, web or WebSettings.from_env())
+
+
+#: The settings ``python app.py`` takes as flags; each is declared once, with its help text and variable.
+SERVE_FLAGS = ("host", "port", "embed_origins")
+ANSWER_FLAGS = ("store", "collection", "backend")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line flags of ``python app.py``."""
+    from rag.web.config import WebSettings
+
     p = argparse.ArgumentParser(prog="app.py", description="Serve the chat, the widget and the HTTP API.")
-    p.add_argument("--host", help="address to listen on (env RAG_HOST; default 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port (env RAG_PORT; default 7860)")
-    p.add_argument("--store", help="folder of the vector store (env RAG_STORE)")
-    p.add_argument("--collection", help="corpus name in the store (env RAG_COLLECTION; default article)")
-    p.add_argument("--backend", help="answerer backend (env RAG_BACKEND; default extractive)")
-    p.add_argument(
-        "--embed-origins",
-        help="origins allowed to embed the widget and call the API, comma separated (env RAG_EMBED_ORIGINS; "
-        "default * = any)",
-    )
-    return p
+    add_arguments(p, WebSettings, SERVE_FLAGS)
+    return add_arguments(p, Settings, ANSWER_FLAGS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse flags, load the assistant once, and serve until interrupted."""
+    """Parse flags, index the bundled article on first use, load the assistant once, and serve."""
     args = build_parser().parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     try:
+        from rag.ingest import ensure_collection
         from rag.web.config import WebSettings
 
-        web = WebSettings.from_env(host=args.host, port=args.port, embed_origins=args.embed_origins)
+        web = from_args(WebSettings, args)
         _check_address(web.host, web.port)  # before the models load, so a busy port fails at once
-        settings = Settings.from_env(store=args.store, collection=args.collection, backend=args.backend)
+        settings = from_args(Settings, args)
+        ensure_collection(settings, lambda message: print(message, file=sys.stderr, flush=True))
         app = create_app(settings, web=web)
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,6 +1,6 @@
 """The systems a benchmark compares: the product, and baselines built from the same pieces.
 
-Every system answers ``(question, history)`` with an :class:`~rag.contract.Answer`, so one scorer serves all.
+Every system answers ``(question, history)`` with an :class:`~core.contract.Answer`, so one scorer serves all.
 The baselines answer with the top retrieved passage and cite that whole passage; they decline only when
 retrieval returns nothing (BM25 finds no word of the question):
 
@@ -23,14 +23,14 @@ from typing import Any, Protocol
 
 from langchain_core.documents import Document
 
+from core.contract import ABSTAIN_MESSAGE, Answer, Citation, Draft
+from core.errors import InputError
 from eval import BASELINES
 from index.loader import SourceDocument
 from index.store import open_client
-from rag.answerers.base import Answerer, AnswerRequest, Draft
+from rag.answerers.base import Answerer, AnswerRequest
 from rag.chain import Assistant, build_answer, clean_question
 from rag.config import Settings
-from rag.contract import ABSTAIN_MESSAGE, Answer, Citation
-from rag.errors import InputError
 from rag.retrieve import BM25Retriever, DenseRetriever
 
 TUTORIAL_CHUNK_SIZE = 1000
@@ -137,10 +137,10 @@ def tutorial_search(settings: Settings, collection: str, docs: Sequence[SourceDo
     """Index the tutorial's chunks into their own Chroma collection (once) and return its top-4 search."""
     from langchain_chroma import Chroma
 
-    from index import open_store
+    from index.embeddings import get_embeddings
 
     chunks = tutorial_chunks(docs)
-    embeddings = open_store(settings).embeddings
+    embeddings = get_embeddings(settings.embedding_model, settings.threads)
     client = open_client(settings.store)
     store = Chroma(client=client, collection_name=collection, embedding_function=embeddings)
     if set(store.get(include=[])["ids"]) != {str(c.id) for c in chunks}:

@@ -14,17 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.errors import InputError
 from eval import BASELINES
 from eval.baselines import System, make_systems
 from eval.dataset import Example, load_dataset
 from eval.metrics import Scored, locate, score
 from eval.summary import summarize
-from index import index_paths
-from index.embeddings import get_embeddings
 from index.loader import SourceDocument, load_documents
 from rag.chain import Assistant
 from rag.config import Settings
-from rag.errors import InputError
+from rag.ingest import index_with
 
 #: A warm-up question per system before timing, so lazy initialisation is not billed to question one.
 WARM_UP = "What is this document about?"
@@ -112,19 +111,15 @@ def run_benchmark(
     show = sys.stderr.isatty() if progress is None else progress
     name = collection_name(docs, settings)
     settings = settings.with_(collection=name)
-    index_paths(list(doc_paths), settings, progress=show)
-    systems: list[System] = make_systems(Assistant(settings, auto_index=False), docs, name + "-lc", baselines)
+    index_with(settings, list(doc_paths), progress=show)
+    systems: list[System] = make_systems(Assistant(settings), docs, name + "-lc", baselines)
     runs = [SystemRun(s.name, s.config) for s in systems]
     for system in systems:
         system.ask(WARM_UP)
-    # Every system embeds the question with the one process-wide model, whose query cache would let the
-    # second system to ask reuse the first one's vector; empty it before each question so each pays its own.
-    embeddings = get_embeddings(settings.embedding_model)
     with tqdm(total=len(examples) * len(systems), desc="benchmark", unit="answer", disable=not show) as bar:
         # Question by question, every system in turn: background load on a shared machine then slows all alike.
         for ex in examples:
             for system, run in zip(systems, runs, strict=True):
-                embeddings.clear_cache()
                 run.scored.append(score(ex, system.ask(ex.question, ex.history), texts))
                 bar.update()
     for run in runs:

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 
 from eval.dataset import ARTICLE_SET, load_dataset
 from eval.metrics import key_fact_recall
-from index import BUNDLED_ARTICLE, index_paths
+from index import BUNDLED_ARTICLE
 from rag.answerers.extractive import ExtractiveAnswerer
 from rag.chain import Assistant
 from rag.config import Settings
+from rag.ingest import index_with
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as store:
         settings = Settings.from_env(store=store, abstain_threshold=-10.0)
-        index_paths(args.docs, settings)
+        index_with(settings, args.docs)
         rows = observe(Assistant(settings), args.dataset)
     table = sweep(rows, args.max_false)
     ok = [row for row in table if row[3] <= args.max_false]

@@ -9,14 +9,17 @@ store (with ``--store``, the benchmark's own collection in that store is kept an
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from core.errors import InputError, run_command
 from eval import BASELINES
 from eval.dataset import ARTICLE_SET
-from rag.errors import InputError
+from rag.config import Settings, from_args
+from rag.config import add_arguments as add_setting_arguments
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -37,10 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--docs", nargs="+", metavar="PATH", help="documents to answer from (default: the article)")
     parser.add_argument("--out", metavar="DIR", help=f"where report.md, results.json and chart.png go (default {OUT})")
     parser.add_argument("--store", metavar="DIR", help="keep the benchmark's collection in this store (default: temp)")
-    parser.add_argument("--backend", help="the product's answerer backend (env RAG_BACKEND; default extractive)")
-    parser.add_argument("-k", type=int, help="passages retrieved by the product and BM25/dense (default 5)")
-    parser.add_argument("--chunk-size", type=int, help="the product's chunk length in characters (default 400)")
-    parser.add_argument("--chunk-overlap", type=int, help="the product's chunk overlap in characters (default 100)")
+    add_setting_arguments(parser, Settings, ("backend", "k", "chunk_size", "chunk_overlap"))
     parser.add_argument(
         "--baselines",
         nargs="*",
@@ -66,18 +66,11 @@ def run(args: argparse.Namespace) -> int:
     """Run the benchmark the flags describe, print its table, and write the report files."""
     from eval.bench import run_benchmark
     from eval.report import terminal_table, write
-    from rag.config import Settings
 
     docs, datasets = _inputs(args)
     baselines = BASELINES if args.baselines is None else tuple(b for b in args.baselines if b != "none")
     with tempfile.TemporaryDirectory(prefix="rag-eval-") as scratch:
-        settings = Settings.from_env(
-            store=args.store or scratch,
-            backend=args.backend,
-            k=args.k,
-            chunk_size=args.chunk_size,
-            chunk_overlap=args.chunk_overlap,
-        )
+        settings = from_args(Settings, args).with_(store=Path(args.store or scratch).expanduser())
         bench = run_benchmark(settings, docs, datasets, baselines)
     print(terminal_table(bench))
     paths = write(bench, args.out or OUT)
@@ -87,6 +80,6 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m eval``: the same flags and error handling as ``rag eval``."""
-    from rag.cli import main as rag_main
-
-    return rag_main(["eval", *(sys.argv[1:] if argv is None else argv)])
+    parser = add_arguments(argparse.ArgumentParser(prog="python -m eval"))
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    return run_command(lambda: run(args), debug=bool(os.environ.get("RAG_DEBUG")))

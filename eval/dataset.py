@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.errors import InputError
+from core.errors import InputError
 
 DATASETS = Path(__file__).resolve().parent / "datasets"
 ARTICLE_SET = DATASETS / "article.jsonl"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.contract import Answer
 from eval.dataset import Example
-from rag.contract import Answer
 from rag.text import fold
 
 

@@ -1,4 +1,8 @@
-"""Indexing: load documents, split them into chunks and sentences, embed them, store them in Chroma."""
+"""Indexing: load documents, split them into chunks and sentences, embed them, store them in Chroma.
+
+The storage layer: it takes plain values (paths, a collection name, a model name, chunk sizes) and imports
+nothing from ``rag/``, which builds on it.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +10,48 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from index.chunker import chunk_document
-from index.embeddings import get_embeddings
+from index.embeddings import DEFAULT_MODEL, DEFAULT_THREADS, get_embeddings
 from index.loader import BUNDLED_ARTICLE, load_documents
 from index.store import IndexReport, Store, open_client
-from rag.config import Settings
+
+DEFAULT_CHUNK_SIZE = 400
+DEFAULT_CHUNK_OVERLAP = 100
 
 
-def open_store(settings: Settings) -> Store:
-    """The store and collection ``settings`` name, with the configured embedding model (not yet loaded)."""
-    return Store(open_client(settings.store), settings.collection, get_embeddings(settings.embedding_model))
+def open_store(store: str | Path, collection: str, model: str = DEFAULT_MODEL, threads: int = DEFAULT_THREADS) -> Store:
+    """The collection ``collection`` of the store at ``store``, with the embedding model ``model`` (not yet
+    loaded)."""
+    return Store(open_client(store), collection, get_embeddings(model, threads))
 
 
-def index_paths(paths: Sequence[str | Path], settings: Settings, progress: bool = False) -> list[IndexReport]:
-    """Index ``paths`` (default: the bundled article) into the configured collection, idempotently."""
+def index_paths(
+    paths: Sequence[str | Path],
+    store: str | Path,
+    collection: str,
+    *,
+    model: str = DEFAULT_MODEL,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    chunk_overlap: int = DEFAULT_CHUNK_OVERLAP,
+    threads: int = DEFAULT_THREADS,
+    progress: bool = False,
+) -> list[IndexReport]:
+    """Index ``paths`` (default: the bundled article) into ``collection``, idempotently."""
     docs = load_documents(list(paths) or [BUNDLED_ARTICLE])
-    store = open_store(settings)
+    target = open_store(store, collection, model, threads)
     reports = []
     for doc in docs:
-        chunks, sentences = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
-        reports.append(store.index(doc, chunks, sentences, progress=progress))
+        chunks, sentences = chunk_document(doc, chunk_size, chunk_overlap)
+        reports.append(target.index(doc, chunks, sentences, progress=progress))
     return reports
 
 
-__all__ = ["BUNDLED_ARTICLE", "IndexReport", "index_paths", "open_store"]
+__all__ = [
+    "BUNDLED_ARTICLE",
+    "DEFAULT_CHUNK_OVERLAP",
+    "DEFAULT_CHUNK_SIZE",
+    "DEFAULT_MODEL",
+    "IndexReport",
+    "Store",
+    "index_paths",
+    "open_store",
+]

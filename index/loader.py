@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.errors import DocumentError
+from core.errors import DocumentError
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown")
 MAX_BYTES = 50 * 1024 * 1024

@@ -3,7 +3,7 @@
 One named collection holds a corpus's chunks; a sibling collection ``<name>.sentences`` holds its sentences,
 so answer selection can compare the question with every candidate sentence without embedding anything at
 question time. Both record the embedding model and its dimension; opening them with another model raises
-:class:`~rag.errors.EmbeddingMismatchError` instead of returning meaningless neighbours.
+:class:`~core.errors.EmbeddingMismatchError` instead of returning meaningless neighbours.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from core.errors import EmbeddingMismatchError, InputError, StoreError
 from index.chunker import Chunk, Sentence
 from index.embeddings import LocalEmbeddings
 from index.loader import SourceDocument
-from rag.errors import EmbeddingMismatchError, InputError, StoreError
 
 if TYPE_CHECKING:
     import chromadb

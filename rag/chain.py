@@ -1,4 +1,9 @@
-"""The answer chain: condense the follow-up, retrieve (hybrid), answer, and time each step."""
+"""The answer chain: condense the follow-up, embed once, retrieve (hybrid), answer, and time each step.
+
+One turn is one :class:`TurnState`: the cleaned question and history, how the question was understood, its
+one embedding call (the question and any probe texts the answerer asked for, in one batch), the retrieved
+passages and the request handed to the answerer. Nothing is computed twice.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +13,21 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import numpy as np
 from langchain_core.documents import Document
 from langchain_core.runnables import RunnableLambda
 
-from index import BUNDLED_ARTICLE, index_paths, open_store
-from rag.answerers import AnswerRequest, Draft, make_answerer
+from core.contract import MAX_QUESTION_CHARS, Answer, Draft, Passage, Turn, to_turns
+from core.errors import InputError, StoreError
+from rag.answerers import AnswerRequest, make_answerer
 from rag.condense import Condensed, condense
 from rag.config import Settings
-from rag.contract import Answer, Passage
 from rag.corpus import Corpus
-from rag.errors import InputError, StoreError
+from rag.ingest import store_for
 from rag.retrieve import hybrid_retriever
 
-MAX_QUESTION_CHARS = 2000
-MAX_HISTORY_TURNS = 50
 CANDIDATES = 20
+#: Earlier answers whose quotes a follow-up may lean on.
+QUOTED_TURNS = 3
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,8 @@ def clean_question(question: Any) -> str:
     """The question with control characters removed; :class:`InputError` if empty or too long."""
     if not isinstance(question, str):
         raise InputError("the question must be text")
+    if len(question) > 2 * MAX_QUESTION_CHARS:  # before any work per character
+        raise InputError(f"the question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}")
     text = "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\t\n" else " " for ch in question).strip()
     if not text:
         raise InputError("the question is empty; type a question about the article")
@@ -85,38 +91,41 @@ def clean_question(question: Any) -> str:
     return text
 
 
-def clean_history(history: Any) -> list[tuple[str, str | None]]:
-    """Validate ``[[user, assistant], ...]``; keep the most recent turns."""
-    if history is None:
-        return []
-    if not isinstance(history, list | tuple):
-        raise InputError("history must be a list of [question, answer] pairs")
-    turns: list[tuple[str, str | None]] = []
-    for turn in history[-MAX_HISTORY_TURNS:]:
-        if not isinstance(turn, list | tuple) or len(turn) != 2:
-            raise InputError("each history entry must be a [question, answer] pair")
-        user, assistant = turn
-        if not isinstance(user, str) or not (assistant is None or isinstance(assistant, str)):
-            raise InputError("history entries must hold text (the answer may be null)")
-        turns.append((user[:MAX_QUESTION_CHARS], assistant))
-    return turns
+def clean_history(history: Any) -> list[Turn]:
+    """Validate a history (``[user, assistant]`` pairs or answer objects, oldest first) into turns."""
+    return to_turns(history)
+
+
+@dataclass(frozen=True)
+class TurnState:
+    """Everything one turn works out, once: the inputs, the standalone question, the retrieved passages and
+    the request the answerer gets. ``started`` and ``retrieved_at`` are ``time.perf_counter`` readings."""
+
+    question: str
+    history: list[Turn]
+    condensed: Condensed
+    passages: list[Document]
+    request: AnswerRequest
+    started: float
+    retrieved_at: float
 
 
 class Assistant:
-    """Answers questions about one collection. Build once (models and store load here), ask many times."""
+    """Answers questions about one collection. Build once (the model and store load here), ask many times.
 
-    def __init__(self, settings: Settings, auto_index: bool = True) -> None:
+    The collection must exist: the faces (CLI, app) index the bundled article on first use, with a message,
+    before they build an assistant (:func:`rag.ingest.ensure_collection`).
+    """
+
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        store = open_store(settings)
+        store = store_for(settings)
         if not store.exists():
-            others = store.collection_names()
-            if others or not auto_index:
-                listing = ", ".join(others) or "none"
-                raise StoreError(
-                    f"no collection {settings.collection!r} in the store at {settings.store} "
-                    f"(collections: {listing}); create it with: rag index --collection {settings.collection} FILE"
-                )
-            index_paths([BUNDLED_ARTICLE], settings)
+            listing = ", ".join(store.collection_names()) or "none"
+            raise StoreError(
+                f"no collection {settings.collection!r} in the store at {settings.store} "
+                f"(collections: {listing}); create it with: rag index --collection {settings.collection} FILE"
+            )
         self.store = store.open()
         self.corpus = Corpus.from_store(store.load())
         if not self.corpus.chunks:
@@ -125,48 +134,53 @@ class Assistant:
         self.retriever = hybrid_retriever(
             self.corpus, store.vectorstore(), store.vectorstore(sentences=True), settings.k, CANDIDATES
         )
-        self.answerer = make_answerer(settings, self.corpus, self.embeddings.embed_query)
+        self.answerer = make_answerer(settings, self.corpus)
 
-    def _prepare(self, question: str, history: Any) -> tuple[str, Condensed, list[Document], AnswerRequest, float]:
+    def prepare(self, question: Any, history: Any = None) -> TurnState:
+        """Clean the inputs, condense the follow-up, embed once, retrieve: everything before answering."""
         text = clean_question(question)
         turns = clean_history(history)
         t0 = time.perf_counter()
         condensed = condense(text, turns, self.corpus.people)
-        docs = self.retriever.invoke(condensed.query)
-        vector = np.asarray(self.embeddings.embed_query(condensed.query), dtype=np.float32)
-        said = tuple(a for _, a in turns[-3:] if a)
-        return text, condensed, docs, AnswerRequest(condensed.question, docs, condensed.context, vector, said), t0
+        probes = [p for p in self.answerer.probes(condensed.question) if p != condensed.query]
+        vectors = self.embeddings.encode([condensed.query, *probes])  # the turn's one embedding call
+        docs = self.retriever.retrieve(condensed.query, vectors[0])
+        request = AnswerRequest(
+            condensed.question,
+            docs,
+            condensed.context,
+            vectors[0],
+            dict(zip(probes, vectors[1:], strict=True)),
+            self.corpus.quoted(turns[-QUOTED_TURNS:]),
+        )
+        return TurnState(text, turns, condensed, docs, request, t0, time.perf_counter())
 
-    def _finish(
-        self, text: str, condensed: Condensed, docs: list[Document], draft: Draft, times: list[float]
-    ) -> Answer:
-        standalone = condensed.question if condensed.question != text else None
-        return build_answer(text, docs, draft, self.answerer.name, times, standalone)
+    def _finish(self, state: TurnState, draft: Draft) -> Answer:
+        standalone = state.condensed.question if state.condensed.question != state.question else None
+        times = [state.started, state.retrieved_at, time.perf_counter()]
+        return build_answer(state.question, state.passages, draft, self.answerer.name, times, standalone)
 
-    def ask(self, question: str, history: Sequence[Sequence[str | None]] | None = None) -> Answer:
+    def ask(self, question: str, history: Sequence[Any] | None = None) -> Answer:
         """Answer ``question`` (a follow-up to ``history`` if given) under the answer contract."""
-        text, condensed, docs, request, t0 = self._prepare(question, history)
-        t1 = time.perf_counter()
-        draft = self.answerer.answer(request)
-        return self._finish(text, condensed, docs, draft, [t0, t1, time.perf_counter()])
+        state = self.prepare(question, history)
+        return self._finish(state, self.answerer.answer(state.request))
 
-    def stream(self, question: str, history: Sequence[Sequence[str | None]] | None = None) -> Iterator[StreamEvent]:
+    def stream(self, question: str, history: Sequence[Any] | None = None) -> Iterator[StreamEvent]:
         """Answer like :meth:`ask`, yielding the answer text as it is produced, then the final :class:`Answer`.
 
         Every event but the last is ``StreamEvent("token", text=...)``; the last is
         ``StreamEvent("answer", answer=...)``, whose ``answer.answer`` is authoritative (an LLM answer may be
         revised by citation checks after its tokens were shown).
         """
-        text, condensed, docs, request, t0 = self._prepare(question, history)
-        t1 = time.perf_counter()
+        state = self.prepare(question, history)
         draft: Draft | None = None
-        for piece in self.answerer.stream(request):
+        for piece in self.answerer.stream(state.request):
             if isinstance(piece, Draft):
                 draft = piece
             else:
                 yield StreamEvent("token", text=piece)
         assert draft is not None, "an answerer's stream must end with its Draft"
-        yield StreamEvent("answer", answer=self._finish(text, condensed, docs, draft, [t0, t1, time.perf_counter()]))
+        yield StreamEvent("answer", answer=self._finish(state, draft))
 
     def as_runnable(self) -> RunnableLambda[dict[str, Any], dict[str, Any]]:
         """The chain as a LangChain ``Runnable`` taking ``{"question", "history"}`` and returning the contract."""

@@ -13,26 +13,31 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from rag.config import Settings
-from rag.contract import Answer
-from rag.errors import InputError, RagError
+from core.contract import Answer
+from core.errors import InputError, RagError, run_command
+from rag.config import Settings, add_arguments, from_args
+
+#: The settings each group of subcommands takes as flags (declared once, in :class:`rag.config.Settings`).
+STORE_FLAGS = ("store", "collection")
+INDEX_FLAGS = ("chunk_size", "chunk_overlap")
+ANSWER_FLAGS = ("backend", "k")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(
-        store=getattr(args, "store", None),
-        collection=getattr(args, "collection", None),
-        backend=getattr(args, "backend", None),
-        k=getattr(args, "k", None),
-        chunk_size=getattr(args, "chunk_size", None),
-        chunk_overlap=getattr(args, "chunk_overlap", None),
-    )
+    return from_args(Settings, args)
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def _assistant(args: argparse.Namespace) -> Any:
     from rag.chain import Assistant
+    from rag.ingest import ensure_collection
 
-    return Assistant(_settings(args))
+    settings = _settings(args)
+    ensure_collection(settings, _say)
+    return Assistant(settings)
 
 
 def format_answer(answer: Answer) -> str:
@@ -50,9 +55,9 @@ def format_answer(answer: Answer) -> str:
 
 def cmd_index(args: argparse.Namespace) -> int:
     """``rag index``: add or refresh documents in the store."""
-    from index import index_paths
+    from rag.ingest import index_with
 
-    reports = index_paths(args.paths, _settings(args), progress=sys.stderr.isatty())
+    reports = index_with(_settings(args), args.paths, progress=sys.stderr.isatty())
     for r in reports:
         state = "unchanged" if r.unchanged else f"{r.added} chunks embedded, {r.removed} stale removed"
         print(f"{r.source}: {r.chunks} chunks ({state})")
@@ -148,7 +153,7 @@ def _ask_batch(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace, stdin: TextIO = sys.stdin) -> int:
     """``rag chat``: an interactive session with follow-up questions; an empty line or Ctrl-D ends it."""
     assistant = _assistant(args)
-    history: list[list[str | None]] = []
+    history: list[dict[str, Any]] = []  # the answer objects: each follow-up reuses what they knew
     print("Ask about the article (an empty line quits).", file=sys.stderr)
     while True:
         print("> ", end="", file=sys.stderr, flush=True)
@@ -161,7 +166,7 @@ def cmd_chat(args: argparse.Namespace, stdin: TextIO = sys.stdin) -> int:
             print(f"error: {exc}")
             continue
         print(_format_verified(answer) + "\n")
-        history.append([line.strip(), answer.answer])
+        history.append(answer.to_dict())
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -172,28 +177,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for every subcommand."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--store", help="folder of the vector store (env RAG_STORE)")
-    common.add_argument("--collection", help="corpus name in the store (env RAG_COLLECTION; default article)")
+    """The argument parser for every subcommand; flags come from the settings' declarations."""
+    common = add_arguments(argparse.ArgumentParser(add_help=False), Settings, STORE_FLAGS)
 
     parser = argparse.ArgumentParser(prog="rag", description="Answers about a document, with exact citations.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("index", parents=[common], help="index documents (default: the bundled article)")
     p.add_argument("paths", nargs="*", help=".txt or .md files")
-    p.add_argument("--chunk-size", type=int, help="target chunk length in characters (default 400)")
-    p.add_argument("--chunk-overlap", type=int, help="overlap between chunks in characters (default 100)")
-    p.set_defaults(func=cmd_index)
+    add_arguments(p, Settings, INDEX_FLAGS).set_defaults(func=cmd_index)
 
-    answering = argparse.ArgumentParser(add_help=False, parents=[common])
-    answering.add_argument("--backend", help="answerer backend (env RAG_BACKEND; default extractive)")
-    answering.add_argument("-k", type=int, help="passages to retrieve (env RAG_K; default 5)")
+    answering = add_arguments(argparse.ArgumentParser(add_help=False, parents=[common]), Settings, ANSWER_FLAGS)
 
     p = sub.add_parser("ask", parents=[answering], help="answer a question")
     p.add_argument("question", nargs="?", help="the question")
     p.add_argument("--json", action="store_true", help="print the answer object as JSON")
-    p.add_argument("--history", help='earlier turns as JSON: [["question", "answer"], ...]')
+    p.add_argument("--history", help='earlier turns as JSON: [["question", "answer"], ...] or answer objects')
     p.add_argument("--batch", metavar="QUESTIONS.jsonl", help='answer each {"id", "question", "history"} line')
     p.add_argument("--out", metavar="ANSWERS.jsonl", help="where --batch writes its answers")
     p.set_defaults(func=cmd_ask)
@@ -212,21 +211,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``rag`` console script."""
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
-    try:
-        return func(args)
-    except RagError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except json.JSONDecodeError as exc:
-        print(f"error: --history is not valid JSON ({exc.msg})", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    except Exception as exc:  # a bug: say so in one line, keep the traceback for those who ask
-        if os.environ.get("RAG_DEBUG"):
-            raise
-        print(f"internal error: {type(exc).__name__}: {exc} (set RAG_DEBUG=1 to see the traceback)", file=sys.stderr)
-        return 70
+
+    def run() -> int:
+        try:
+            return func(args)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"--history is not valid JSON ({exc.msg})") from None
+
+    return run_command(run, debug=bool(os.environ.get("RAG_DEBUG")))
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-History = Sequence[Sequence[str | None]]
+from core.contract import Turn, to_turn
 
 _PERSONAL = {"he": "", "him": "", "she": "", "his": "'s", "her": "'s"}
 _OTHER_REFERENCES = frozenset("it its they them their theirs these those there this that such".split())
@@ -138,16 +139,24 @@ def _replace_people(question: str, person: str) -> tuple[str, bool]:
     return out, replaced
 
 
-def condense(question: str, history: History | None, people: dict[str, str] | None = None) -> Condensed:
-    """Rewrite ``question`` to stand alone given ``history`` (``[user, assistant]`` pairs, oldest first)."""
+def _understood(turn: Turn, earlier: Sequence[Turn], people: dict[str, str]) -> str:
+    """How ``turn``'s question was understood: what the turn carries, or (for a plain text pair, the only
+    case where it is not known) worked out again from the turns before it."""
+    if turn.standalone_question is not None:
+        return turn.standalone_question
+    return condense(turn.question, earlier, people).question
+
+
+def condense(question: str, history: Sequence[Turn | Any] | None, people: dict[str, str] | None = None) -> Condensed:
+    """Rewrite ``question`` to stand alone given ``history`` (oldest first: :class:`~core.contract.Turn`
+    objects, answer objects or ``[user, assistant]`` pairs)."""
     question = question.strip()
-    turns = [(str(u or ""), str(a or "")) for u, a, *_ in (history or []) if u]
+    turns = [t for t in (to_turn(h) for h in (history or [])) if t.question]
     if not turns or not _is_follow_up(question):
         return Condensed(question, question)
     people = people or {}
-    # Resolve the previous question first, so chains of follow-ups keep their referent.
-    previous = condense(turns[-1][0], turns[:-1], people).question
-    prev_answer = turns[-1][1]
+    previous = _understood(turns[-1], turns[:-1], people)
+    prev_answer = turns[-1].answer or ""
 
     ellipsis = _ELLIPSIS.match(question)
     if ellipsis:
@@ -171,8 +180,8 @@ def condense(question: str, history: History | None, people: dict[str, str] | No
     new = [p for p in answered if p not in asked]
     asks_who = _WHO_OR_WHICH.match(previous.strip()) and not _WHO_IS.match(previous.strip())
     candidates = (new if asks_who else []) or asked or answered
-    for user, _ in reversed(turns[:-1]):
-        candidates = candidates or _people_in(user, people)
+    for turn in reversed(turns[:-1]):
+        candidates = candidates or _people_in(turn.standalone_question or turn.question, people)
     rewritten, replaced = question, False
     if candidates:
         rewritten, replaced = _replace_people(question, candidates[0])

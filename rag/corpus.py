@@ -10,10 +10,12 @@ from typing import Any
 
 import numpy as np
 
+from core.contract import Turn
 from index.chunker import Chunk, Sentence
 from index.store import StoredCorpus
 from rag.bm25 import BM25Index
 from rag.condense import known_people
+from rag.sources import SourceTexts
 from rag.text import terms
 
 _CAPITALISED = re.compile(r"\b[A-Z][\w’'-]*")
@@ -32,6 +34,8 @@ class Corpus:
     vocabulary: frozenset[str] = field(init=False)
     sentence_terms: list[frozenset[str]] = field(init=False)
     sentence_capitals: list[frozenset[str]] = field(init=False)
+    texts: SourceTexts = field(init=False)
+    _position: dict[str, int] = field(init=False)
     _starts: dict[str, list[int]] = field(init=False)
     _by_source: dict[str, list[int]] = field(init=False)
     _chunk_by_id: dict[str, Chunk] = field(init=False)
@@ -55,6 +59,8 @@ class Corpus:
             self._by_source.setdefault(s.source, []).append(i)
         self._starts = {src: [self.sentences[i].start for i in idx] for src, idx in self._by_source.items()}
         self._chunk_by_id = {c.id: c for c in self.chunks}
+        self.texts = SourceTexts(self.sentences)
+        self._position = {s.id: i for i, s in enumerate(self.sentences)}
         self._chunks_of_sentence = {}
         for c in self.chunks:
             for i in self.sentences_in(c.source, c.start, c.end):
@@ -105,3 +111,27 @@ class Corpus:
         away from the pronoun that refers to it)."""
         source = self.sentences[i].source
         return [j for j in (i - 1, i + 1) if 0 <= j < len(self.sentences) and self.sentences[j].source == source]
+
+    def quoted(self, turns: list[Turn]) -> tuple[int, ...]:
+        """The sentences that the answers of ``turns`` quoted: read from their citations when the turns carry
+        them, else found verbatim in the documents (a fragment of 40 characters or more of a plain-text
+        answer, up to its first 60)."""
+        out: dict[int, None] = {}
+        for turn in turns:
+            if turn.citations:
+                for c in turn.citations:
+                    out.update(dict.fromkeys(self.sentences_in(c.source, c.start, c.end)))
+                continue
+            flat = " ".join(_MARKER.sub(" ", turn.answer or "").split())
+            for fragment in _FRAGMENT_END.split(flat):
+                if len(fragment) < 40:
+                    continue
+                for source, offset in self.texts.find(fragment[:60]):
+                    sentence = self.texts.sentence_at(source, offset)
+                    if sentence is not None:
+                        out.setdefault(self._position[sentence.id], None)
+        return tuple(out)
+
+
+_MARKER = re.compile(r"\[\d+\]")
+_FRAGMENT_END = re.compile(r"(?<=[.!?”\"])\s+")

@@ -15,7 +15,7 @@ from langchain_core.documents import Document
 from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
 
-from rag.contract import ABSTAIN_MESSAGE
+from core.contract import ABSTAIN_MESSAGE
 
 SYSTEM_PROMPT = f"""You answer questions about a document, using only the numbered sources the user gives you.
 

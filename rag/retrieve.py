@@ -11,6 +11,8 @@ than either (measured on both shipped datasets, see ``eval/``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from langchain_chroma import Chroma
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -57,7 +59,11 @@ class DenseRetriever(BaseRetriever):
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         embeddings = self.chunks.embeddings
         assert embeddings is not None
-        vector = embeddings.embed_query(query)
+        return self.search_by_vector(embeddings.embed_query(query))
+
+    def search_by_vector(self, vector: Sequence[float]) -> list[Document]:
+        """The top ``k`` chunks for a query already embedded (the chain embeds each question once)."""
+        vector = [float(x) for x in vector]
         chunk_sim = {
             str(doc.id): 1.0 - float(dist)
             for doc, dist in self.chunks.similarity_search_by_vector_with_relevance_scores(vector, k=self.k)
@@ -87,10 +93,22 @@ class HybridRetriever(BaseRetriever):
     rrf_k: int = RRF_K
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        lists = [r.invoke(query, config={"callbacks": run_manager.get_child()}) for r in self.retrievers]
+        return self.fuse(lists)
+
+    def retrieve(self, query: str, vector: Sequence[float]) -> list[Document]:
+        """Like ``invoke(query)``, with the query's vector given (dense retrievers search by it; nothing is
+        embedded here)."""
+        lists = [
+            r.search_by_vector(vector) if isinstance(r, DenseRetriever) else r.invoke(query) for r in self.retrievers
+        ]
+        return self.fuse(lists)
+
+    def fuse(self, lists: Sequence[Sequence[Document]]) -> list[Document]:
+        """The weighted reciprocal-rank fusion of the retrievers' result lists, best ``k`` first."""
         fused: dict[str, float] = {}
         docs: dict[str, Document] = {}
-        for retriever, weight in zip(self.retrievers, self.weights, strict=True):
-            results = retriever.invoke(query, config={"callbacks": run_manager.get_child()})
+        for results, weight in zip(lists, self.weights, strict=True):
             for rank, doc in enumerate(results, start=1):
                 key = str(doc.metadata["id"])
                 fused[key] = fused.get(key, 0.0) + weight / (self.rrf_k + rank)

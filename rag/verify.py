@@ -29,9 +29,8 @@ from typing import Any, Literal
 import numpy as np
 from langchain_core.documents import Document
 
+from core.contract import Citation, Draft, SentenceCheck
 from index.embeddings import LocalEmbeddings
-from rag.answerers.base import Draft
-from rag.contract import Citation, SentenceCheck
 from rag.corpus import Corpus
 from rag.text import STOPWORDS, fold, stem, terms
 

@@ -9,9 +9,10 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from index import BUNDLED_ARTICLE, index_paths
+from index import BUNDLED_ARTICLE
 from rag.chain import Assistant
 from rag.config import Settings
+from rag.ingest import index_with
 
 ARTICLE_TEXT = BUNDLED_ARTICLE.read_text(encoding="utf-8")
 COVID_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "origin_of_covid19"
@@ -21,7 +22,7 @@ COVID_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "origi
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings pointing at a fresh store holding the bundled article."""
     s = Settings.from_env({}, store=tmp_path_factory.mktemp("store"))
-    index_paths([BUNDLED_ARTICLE], s)
+    index_with(s, [BUNDLED_ARTICLE])
     return s
 
 

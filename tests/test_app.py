@@ -24,11 +24,11 @@ import pytest
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+from core.errors import ConfigError
 from rag.chain import Assistant
-from rag.errors import ConfigError
+from rag.sources import SourceTexts
 from rag.web.config import WebSettings
 from rag.web.render import answer_html, document_html, inert, sources_html
-from rag.web.sources import SourceTexts
 from tests.conftest import ARTICLE_TEXT
 from tests.servers import free_port
 
@@ -80,13 +80,13 @@ def without_timings(answer: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_source_texts_rebuild_the_article_exactly(assistant: Assistant) -> None:
-    texts = SourceTexts(assistant.corpus.sentences)
+    texts = assistant.corpus.texts
     assert texts.names() == ["article.txt"]
     assert texts.text("article.txt") == ARTICLE_TEXT
 
 
 def test_paragraph_is_the_line_around_the_quote(assistant: Assistant) -> None:
-    texts = SourceTexts(assistant.corpus.sentences)
+    texts = assistant.corpus.texts
     start = ARTICLE_TEXT.index("Chief spokesman Sean Parnell")
     end = start + len("Chief spokesman Sean Parnell posted on X")
     para = texts.paragraph("article.txt", start, end)
@@ -177,7 +177,7 @@ def test_chat_streams_the_answer_then_shows_its_sources(assistant: Assistant) ->
 
     from rag.web.ui import ChatUI
 
-    ui = ChatUI(assistant, SourceTexts(assistant.corpus.sentences))
+    ui = ChatUI(assistant)
     updates = list(ui.respond(QUESTION, []))
     streaming = [u[1][-1]["content"] for u in updates[:-1]]
     assert len(streaming) > 3 and all("rag-streaming" in c for c in streaming)

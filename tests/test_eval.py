@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from core.contract import Answer, Citation, Passage
+from core.errors import InputError
 from eval import BASELINES
 from eval.baselines import TopPassagePipeline, tutorial_chunks
 from eval.bench import Benchmark, check_evidence, load_examples, run_benchmark
@@ -24,8 +26,6 @@ from eval.summary import METRICS, summarize
 from index import BUNDLED_ARTICLE
 from index.loader import load_document
 from rag.config import Settings
-from rag.contract import Answer, Citation, Passage
-from rag.errors import InputError
 from tests.conftest import ARTICLE_TEXT, COVID_DIR
 
 FLOORS = json.loads((Path(__file__).resolve().parents[1] / "eval" / "floors.json").read_text(encoding="utf-8"))

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import DocumentError
 from index.loader import BUNDLED_ARTICLE, load_document, load_documents
-from rag.errors import DocumentError
 
 SHARED_ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "article.txt"
 

@@ -6,41 +6,41 @@ from pathlib import Path
 
 import pytest
 
-from index import index_paths, open_store
+from core.errors import EmbeddingMismatchError, InputError, StoreError
 from index.embeddings import LocalEmbeddings, resolve_model_path
 from index.store import Store, open_client
 from rag.config import Settings
-from rag.errors import EmbeddingMismatchError, InputError, StoreError
+from rag.ingest import index_with, store_for
 from tests.conftest import ARTICLE_TEXT
 
 
 def stored_ids(settings: Settings) -> set[str]:
-    store = open_store(settings).open()
+    store = store_for(settings).open()
     return set(store._chunks.get(include=[])["ids"])
 
 
 def test_indexing_twice_changes_nothing(fresh_settings: Settings, tmp_path: Path) -> None:
     p = tmp_path / "article.txt"
     p.write_text(ARTICLE_TEXT, encoding="utf-8")
-    first = index_paths([p], fresh_settings)[0]
+    first = index_with(fresh_settings, [p])[0]
     ids = stored_ids(fresh_settings)
-    second = index_paths([p], fresh_settings)[0]
+    second = index_with(fresh_settings, [p])[0]
     assert first.added == first.chunks > 10 and not first.unchanged
     assert second.unchanged and second.added == 0
     assert stored_ids(fresh_settings) == ids
-    assert open_store(fresh_settings).count() == first.chunks
+    assert store_for(fresh_settings).count() == first.chunks
 
 
 def test_an_edited_file_leaves_no_stale_chunks(fresh_settings: Settings, tmp_path: Path) -> None:
     p = tmp_path / "notes.md"
     p.write_text("Alpha is first. Beta is second.\nGamma is third.\n" * 20, encoding="utf-8")
-    index_paths([p], fresh_settings)
+    index_with(fresh_settings, [p])
     before = stored_ids(fresh_settings)
     p.write_text("Delta replaced everything. Epsilon too.\n" * 5, encoding="utf-8")
-    report = index_paths([p], fresh_settings)[0]
+    report = index_with(fresh_settings, [p])[0]
     after = stored_ids(fresh_settings)
     assert report.removed > 0 and not (before & after)
-    store = open_store(fresh_settings).load()
+    store = store_for(fresh_settings).load()
     assert all("Alpha" not in c.text for c in store.chunks)
     assert all("Alpha" not in s.text for s in store.sentences)
 
@@ -48,11 +48,11 @@ def test_an_edited_file_leaves_no_stale_chunks(fresh_settings: Settings, tmp_pat
 def test_moved_text_keeps_its_vectors_but_gets_new_offsets(fresh_settings: Settings, tmp_path: Path) -> None:
     p = tmp_path / "a.txt"
     p.write_text("First line here.\nSecond line here.\n", encoding="utf-8")
-    index_paths([p], fresh_settings)
+    index_with(fresh_settings, [p])
     p.write_text("A new opening line.\nFirst line here.\nSecond line here.\n", encoding="utf-8")
-    report = index_paths([p], fresh_settings)[0]
+    report = index_with(fresh_settings, [p])[0]
     text = p.read_text(encoding="utf-8")
-    corpus = open_store(fresh_settings).load()
+    corpus = store_for(fresh_settings).load()
     assert all(text[s.start : s.end] == s.text for s in corpus.sentences)
     assert all(text[c.start : c.end] == c.text for c in corpus.chunks)
     assert report.added >= 1
@@ -61,13 +61,13 @@ def test_moved_text_keeps_its_vectors_but_gets_new_offsets(fresh_settings: Setti
 def test_two_documents_live_side_by_side(fresh_settings: Settings, tmp_path: Path) -> None:
     for name in ("one.txt", "two.txt"):
         (tmp_path / name).write_text(f"This is document {name}. It has two sentences.", encoding="utf-8")
-    index_paths([tmp_path / "one.txt", tmp_path / "two.txt"], fresh_settings)
-    corpus = open_store(fresh_settings).load()
+    index_with(fresh_settings, [tmp_path / "one.txt", tmp_path / "two.txt"])
+    corpus = store_for(fresh_settings).load()
     assert {c.source for c in corpus.chunks} == {"one.txt", "two.txt"}
 
 
 def test_another_embedding_model_is_a_clear_error(fresh_settings: Settings) -> None:
-    index_paths([], fresh_settings)
+    index_with(fresh_settings, [])
     # The same weights under another name stand for "a different model" without downloading one.
     other = LocalEmbeddings(resolve_model_path("all-MiniLM-L6-v2"))
     store = Store(open_client(fresh_settings.store), fresh_settings.collection, other)
@@ -81,7 +81,7 @@ def test_a_corrupt_store_is_a_clear_error(tmp_path: Path) -> None:
     (folder / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
     with pytest.raises(StoreError, match="cannot be"):
         s = Settings.from_env({}, store=folder)
-        index_paths([], s)
+        index_with(s, [])
 
 
 def test_a_file_where_the_store_should_be(tmp_path: Path) -> None:
@@ -93,4 +93,4 @@ def test_a_file_where_the_store_should_be(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["a", "has space", "-lead", "x" * 80, "bad/slash"])
 def test_bad_collection_names(fresh_settings: Settings, name: str) -> None:
     with pytest.raises(InputError, match="collection name"):
-        open_store(fresh_settings.with_(collection=name))
+        store_for(fresh_settings.with_(collection=name))

@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-from rag.answerers.base import Answerer, AnswerRequest, Draft, EmbedQuery
+from core.contract import Draft
+from core.errors import ConfigError
+from rag.answerers.base import Answerer, AnswerRequest
 from rag.config import Settings
 from rag.corpus import Corpus
-from rag.errors import ConfigError
 
 BACKENDS = ("extractive", "openai", "llamacpp", "anthropic")
 #: The backends whose answers an LLM writes (streamed as tokens, then verified sentence by sentence).
 LLM_BACKENDS = ("openai", "llamacpp", "anthropic")
 
 
-def make_answerer(settings: Settings, corpus: Corpus, embed_query: EmbedQuery | None = None) -> Answerer:
+def make_answerer(settings: Settings, corpus: Corpus) -> Answerer:
     """Build the answerer named by ``settings.backend``; an unknown name lists the valid ones.
 
-    ``embed_query`` (text -> vector, the retriever's model) lets the extractive answerer compare meanings
-    beyond the question's own vector. Each LLM backend imports its client library only here, when chosen; a
-    missing one raises a :class:`ConfigError` saying what to ``pip install``.
+    Each LLM backend imports its client library only here, when chosen; a missing one raises a
+    :class:`ConfigError` saying what to ``pip install``.
     """
     match settings.backend:
         case "extractive":
             from rag.answerers.extractive import ExtractiveAnswerer
 
-            return ExtractiveAnswerer(corpus, threshold=settings.abstain_threshold, embed_query=embed_query)
+            return ExtractiveAnswerer(corpus, threshold=settings.abstain_threshold)
         case "openai":
             from rag.answerers.llm import LLMAnswerer, openai_model
 

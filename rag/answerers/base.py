@@ -1,43 +1,36 @@
-"""The one interface every answerer implements."""
+"""The one interface every answerer implements, and the request it answers."""
 
 from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from langchain_core.documents import Document
 
-from rag.contract import Citation, SentenceCheck
+from core.contract import Draft
 
-#: Embeds one text with the retriever's model (a normalised vector).
-EmbedQuery = Callable[[str], list[float]]
+Vector = np.ndarray[Any, np.dtype[np.float32]]
 
 
 @dataclass(frozen=True)
 class AnswerRequest:
-    """What an answerer gets: the standalone question, any carried-over context, and the passages."""
+    """What an answerer gets: the standalone question, any carried-over context, and the passages.
+
+    ``query_vector`` is the question embedded once by the chain; ``probe_vectors`` holds the vectors of the
+    extra texts the answerer asked for with :meth:`Answerer.probes`, embedded in the same call. ``previous``
+    are the sentences (indices into ``Corpus.sentences``) the last answers of the conversation quoted.
+    """
 
     question: str
     passages: list[Document]
     context: str = ""
-    query_vector: np.ndarray[Any, np.dtype[np.float32]] | None = None
-    #: What the assistant already answered earlier in the conversation (not to be repeated as new).
-    said: tuple[str, ...] = ()
-
-
-@dataclass
-class Draft:
-    """An answerer's output before the chain wraps it into an :class:`~rag.contract.Answer`."""
-
-    answer: str
-    abstained: bool
-    citations: list[Citation] = field(default_factory=list)
-    confidence: float = 0.0
-    sentences: list[SentenceCheck] = field(default_factory=list)
+    query_vector: Vector | None = None
+    probe_vectors: Mapping[str, Vector] = field(default_factory=dict)
+    previous: tuple[int, ...] = ()
 
 
 class Answerer(ABC):
@@ -48,6 +41,11 @@ class Answerer(ABC):
     @abstractmethod
     def answer(self, request: AnswerRequest) -> Draft:
         """Answer ``request`` or abstain."""
+
+    def probes(self, question: str) -> list[str]:
+        """Texts besides the question this answerer wants embedded for ``question`` (in the chain's one
+        embedding call per turn); none by default."""
+        return []
 
     def stream(self, request: AnswerRequest) -> Iterator[str | Draft]:
         """Yield the answer text in pieces as it is produced, then the final :class:`Draft`.

@@ -25,11 +25,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-import numpy as np
-
-from rag.answerers.base import Answerer, AnswerRequest, Draft, EmbedQuery
+from core.contract import ABSTAIN_MESSAGE, Citation, Draft
+from rag.answerers.base import Answerer, AnswerRequest
 from rag.condense import TITLES
-from rag.contract import ABSTAIN_MESSAGE, Citation
 from rag.corpus import Corpus
 from rag.text import QUESTION_WORDS, STOPWORDS, fold, stem, terms
 from rag.verify import is_instruction
@@ -191,6 +189,14 @@ def _counts(question: str, sentence: str) -> bool:
     return False
 
 
+def _masked(question: str) -> str | None:
+    """``question`` with its names replaced by "X", if it is a "which N" question that has names."""
+    if not _WHICH_NOUN.match(fold(question).strip()):
+        return None
+    masked = question[:1] + _NAME_RUN.sub("X", question[1:])
+    return masked if masked != question else None
+
+
 @dataclass(frozen=True)
 class _Question:
     """What scoring and quoting both need to know of a question, worked out once."""
@@ -222,10 +228,8 @@ class ExtractiveAnswerer(Answerer):
         threshold: float = DEFAULT_THRESHOLD,
         max_sentences: int = MAX_SENTENCES,
         unknown_weight: float = UNKNOWN_WEIGHT,
-        embed_query: EmbedQuery | None = None,
     ) -> None:
         self.corpus = corpus
-        self.embed_query = embed_query
         self.unknown_weight = unknown_weight
         self.threshold = threshold
         self.max_sentences = max_sentences
@@ -374,24 +378,28 @@ class ExtractiveAnswerer(Answerer):
                 # What is asked about is mostly words the document never uses, and none of it is near the
                 # best sentence; or, for "which N" questions, it means nothing like the best sentence.
                 veto = unknown_share >= RELATION_UNKNOWN and coverage <= RELATION_COVERED
-                veto = veto or self._unrelated_instance(request.question, scored[0].index)
+                veto = veto or self._unrelated_instance(request, scored[0].index)
             elif kind[0] in LOOSE_TYPES or kind[0] == "person":
                 # "How much is Anthropic valued at?", "What's the name of the safety head who left?": a number,
                 # a date or a person is found, but nowhere near anything else the question asks about.
                 veto = coverage == 0.0
         return scored, self.unknown_weight * unknown, veto
 
-    def _unrelated_instance(self, question: str, best: int) -> bool:
+    def probes(self, question: str) -> list[str]:
+        """For a "which N" question that names something, the question with its names masked (embedded with
+        the question, in the chain's one call, for :meth:`_unrelated_instance`)."""
+        masked = _masked(question)
+        return [masked] if masked is not None else []
+
+    def _unrelated_instance(self, request: AnswerRequest, best: int) -> bool:
         """For "Which company makes Grok?": read without its names ("Which company makes X?"), does the
         question mean anything like the best sentence? MiniLM's similarity is dominated by shared names, so a
         sentence about Grok ranks first whatever is asked about Grok; below RELATION_DENSE_MIN the sentence
         says nothing of the kind of thing asked for."""
-        if self.embed_query is None or not _WHICH_NOUN.match(fold(question).strip()):
+        masked = _masked(request.question)
+        vector = request.probe_vectors.get(masked) if masked is not None else None
+        if vector is None:
             return False
-        masked = question[:1] + _NAME_RUN.sub("X", question[1:])
-        if masked == question:
-            return False
-        vector = np.asarray(self.embed_query(masked), dtype=np.float32)
         return float(self.corpus.sentence_vectors[best] @ vector) < RELATION_DENSE_MIN
 
     def _relation(self, weights: dict[str, float], focus: set[str], best: int) -> tuple[float, float]:
@@ -410,17 +418,6 @@ class ExtractiveAnswerer(Answerer):
         covered = sum(w for t, w in relation.items() if t in around) / total
         return covered, unknown
 
-    def _said_sentences(self, said: tuple[str, ...]) -> list[int]:
-        """The sentences the earlier answers quoted (or quoted from)."""
-        flat = [" ".join(re.sub(r"\[\d+\]", " ", text).split()) for text in said]
-        fragments = [f[:60] for text in flat for f in re.split(r"(?<=[.!?”\"])\s+", text) if len(f) >= 40]
-        out = []
-        for i, sent in enumerate(self.corpus.sentences):
-            text = " ".join(sent.text.split())
-            if any(text[:60] in f for f in flat) or any(f in text for f in fragments):
-                out.append(i)
-        return out
-
     def answer(self, request: AnswerRequest) -> Draft:
         """Quote up to ``max_sentences`` supporting sentences, or abstain."""
         q = self._analyse(request.question)
@@ -428,7 +425,7 @@ class ExtractiveAnswerer(Answerer):
         confidence = (max(s.support for s in scored) - penalty) if scored else 0.0
         if veto or not scored or confidence < self.threshold:
             return Draft(ABSTAIN_MESSAGE, abstained=True, confidence=confidence)
-        said = set(self._said_sentences(request.said)) if request.said else set()
+        said = set(request.previous)
         near: set[int] = set()
         if request.context and said:
             # A follow-up the rewriter could not make standalone ("What were they trying to find out?") is

@@ -10,7 +10,7 @@ Three chat models, each imported only when its backend is chosen:
 
 Calls that fail for a passing reason (connection refused, timeout, HTTP 429 or 5xx) are retried a bounded
 number of times within ``llm_timeout`` seconds; then, or at once for a lasting one (a bad key, a wrong
-URL), the user gets an :class:`~rag.errors.LLMError` saying what went wrong and what to change.
+URL), the user gets an :class:`~core.errors.LLMError` saying what went wrong and what to change.
 """
 
 from __future__ import annotations
@@ -32,13 +32,13 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
+from core.contract import ABSTAIN_MESSAGE, Citation, Draft, SentenceCheck
+from core.errors import ConfigError, LLMError, RagError
 from index.embeddings import get_embeddings
-from rag.answerers.base import Answerer, AnswerRequest, Draft
+from rag.answerers.base import Answerer, AnswerRequest
 from rag.answerers.extractive import ExtractiveAnswerer
 from rag.config import Settings
-from rag.contract import ABSTAIN_MESSAGE, Citation, SentenceCheck
 from rag.corpus import Corpus
-from rag.errors import ConfigError, LLMError, RagError
 from rag.prompts import answer_messages
 from rag.verify import MARKER, Verifier, assemble, is_abstention, is_instruction
 
@@ -109,13 +109,13 @@ def anthropic_model(settings: Settings) -> BaseChatModel:
 
 def llamacpp_model(settings: Settings) -> LlamaCppChat:
     """An in-process llama.cpp chat model over ``settings.gguf_path`` (default: SmolLM2-135M-Instruct)."""
+    path = settings.gguf_path or default_gguf()
+    if not os.path.isfile(path):
+        raise ConfigError(f"GGUF model file {path} does not exist; set RAG_GGUF_PATH to a .gguf file")
     try:
         import llama_cpp  # noqa: F401
     except ImportError:
         raise _missing("llamacpp", "llama-cpp-python") from None
-    path = settings.gguf_path or default_gguf()
-    if not os.path.isfile(path):
-        raise ConfigError(f"GGUF model file {path} does not exist; set RAG_GGUF_PATH to a .gguf file")
     return LlamaCppChat(
         model_path=path,
         max_tokens=settings.llm_max_tokens,
@@ -258,11 +258,12 @@ class LLMAnswerer(Answerer):
         self.model = model
         self.where = where
         self.settings = settings
-        embeddings = get_embeddings(settings.embedding_model)
-        self.verifier = Verifier(corpus, embeddings)
-        self.fallback = ExtractiveAnswerer(
-            corpus, threshold=settings.abstain_threshold, embed_query=embeddings.embed_query
-        )
+        self.verifier = Verifier(corpus, get_embeddings(settings.embedding_model, settings.threads))
+        self.fallback = ExtractiveAnswerer(corpus, threshold=settings.abstain_threshold)
+
+    def probes(self, question: str) -> list[str]:
+        """What the extractive fallback wants embedded."""
+        return self.fallback.probes(question)
 
     def answer(self, request: AnswerRequest) -> Draft:
         """The verified answer (the model's tokens are collected, not shown)."""

@@ -16,9 +16,8 @@ from typing import Any, Protocol
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from rag.chain import MAX_QUESTION_CHARS
-from rag.contract import Answer
-from rag.errors import InputError, RagError
+from core.contract import MAX_QUESTION_CHARS, Answer
+from core.errors import InputError, RagError
 
 MAX_BODY_BYTES = 256 * 1024
 FIELDS = ("question", "history")
@@ -111,12 +110,27 @@ REQUEST_SCHEMA = {
                         "question": {"type": "string", "maxLength": MAX_QUESTION_CHARS},
                         "history": {
                             "type": "array",
-                            "description": "earlier turns, oldest first: [question, answer or null]",
+                            "description": "earlier turns, oldest first: [question, answer or null] pairs, or the "
+                            "answer objects this API returned (they carry the standalone question and citations)",
                             "items": {
-                                "type": "array",
-                                "minItems": 2,
-                                "maxItems": 2,
-                                "items": {"type": ["string", "null"]},
+                                "oneOf": [
+                                    {
+                                        "type": "array",
+                                        "minItems": 2,
+                                        "maxItems": 2,
+                                        "items": {"type": ["string", "null"]},
+                                    },
+                                    {
+                                        "type": "object",
+                                        "required": ["question"],
+                                        "properties": {
+                                            "question": {"type": "string"},
+                                            "answer": {"type": ["string", "null"]},
+                                            "standalone_question": {"type": ["string", "null"]},
+                                            "citations": {"type": "array", "items": {"type": "object"}},
+                                        },
+                                    },
+                                ]
                             },
                         },
                     },

@@ -1,17 +1,18 @@
 """Settings of the web server (address, embedding origins, concurrency), from flags and ``RAG_*`` variables.
 
-The answering settings stay in :class:`rag.config.Settings`; these only say how the app is served.
+The answering settings stay in :class:`rag.config.Settings`; these only say how the app is served. Both are
+declared the same way (field help text, ``RAG_*`` variables, flags from :func:`rag.config.add_arguments`).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.errors import ConfigError
+from core.errors import ConfigError
+from rag.config import from_env
 
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$|^https?://\[[0-9a-fA-F:]+\](:\d{1,5})?$")
 
@@ -30,6 +31,8 @@ class WebSettings:
     queue_size: int = field(default=64, metadata={"help": "requests allowed to wait; more are refused"})
 
     def __post_init__(self) -> None:
+        # "https://a.example/" is the origin "https://a.example".
+        object.__setattr__(self, "embed_origins", tuple(o.rstrip("/") for o in self.embed_origins))
         if not 0 < self.port < 65536:
             raise ConfigError(f"port must be between 1 and 65535, not {self.port}")
         if not 1 <= self.workers <= 64:
@@ -56,24 +59,4 @@ class WebSettings:
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> WebSettings:
         """Defaults, then ``RAG_HOST``, ``RAG_PORT``, ``RAG_EMBED_ORIGINS`` (comma or space separated),
         ``RAG_WORKERS``, ``RAG_QUEUE_SIZE``, then ``overrides`` (flags; ``None`` means not given)."""
-        env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for name in ("host", "port", "embed_origins", "workers", "queue_size"):
-            raw = env.get(f"RAG_{name.upper()}", "").strip()
-            if raw:
-                values[name] = _parse(name, raw)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        if isinstance(values.get("embed_origins"), str):
-            values["embed_origins"] = _parse("embed_origins", values["embed_origins"])
-        return cls(**values)
-
-
-def _parse(name: str, raw: str) -> Any:
-    if name == "embed_origins":
-        return tuple(o.rstrip("/") for o in re.split(r"[\s,]+", raw) if o)
-    if name in ("port", "workers", "queue_size"):
-        try:
-            return int(raw)
-        except ValueError:
-            raise ConfigError(f"RAG_{name.upper()}={raw!r} is not a whole number") from None
-    return raw
+        return from_env(cls, environ, **overrides)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rag.web.sources import SourceTexts
+from rag.sources import SourceTexts
 
 # HTML's special characters as entities, Markdown's as numeric character references, newlines as <br>.
 _INERT = {ch: html.escape(ch, quote=True) for ch in "&<>\"'"}

@@ -19,7 +19,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rag.web.api import AskService, api_router
 from rag.web.config import WebSettings
-from rag.web.sources import SourceTexts
 from rag.web.ui import ChatAssistant, ChatUI
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,7 +92,7 @@ def build_app(assistant: ChatAssistant, web: WebSettings) -> FastAPI:
             Path(gr.__file__).parent / "templates" / "frontend" / "gradio.js", media_type="text/javascript"
         )
 
-    ui = ChatUI(assistant, SourceTexts(assistant.corpus.sentences))
+    ui = ChatUI(assistant)
     full, widget = ui.build(), ui.build(compact=True)
     common: dict[str, Any] = {
         "css_paths": [STYLE],

@@ -11,12 +11,12 @@ from typing import Any, Protocol
 
 import gradio as gr
 
+from core.contract import Answer
+from core.errors import RagError
 from rag.chain import StreamEvent
-from rag.contract import Answer
 from rag.corpus import Corpus
-from rag.errors import RagError
+from rag.sources import SourceTexts
 from rag.web.render import answer_html, document_html, question_html, sources_html, streaming_html
-from rag.web.sources import SourceTexts
 
 Answers = list[dict[str, Any]]
 Messages = list[dict[str, str]]
@@ -78,15 +78,15 @@ def transcript(answers: Sequence[dict[str, Any]]) -> Messages:
 class ChatUI:
     """Builds the chat Blocks over one assistant and the texts of its documents."""
 
-    def __init__(self, assistant: ChatAssistant, texts: SourceTexts) -> None:
+    def __init__(self, assistant: ChatAssistant) -> None:
         self.assistant = assistant
-        self.texts = texts
+        self.texts: SourceTexts = assistant.corpus.texts
 
     # -- handlers ------------------------------------------------------------------------------------
     def respond(self, question: str, answers: Answers) -> Iterator[tuple[Any, ...]]:
         """Stream the answer to ``question``; yields (textbox, chat, answers, sources, document)."""
-        history = [[a["question"], a["answer"]] for a in answers]
-        events = self.assistant.stream(question, history)
+        # The earlier answer objects are the history: each carries its standalone question and citations.
+        events = self.assistant.stream(question, answers)
         try:
             first = next(events)
         except RagError as exc:  # bad input: say why; the question stays in the box
@@ -133,8 +133,9 @@ class ChatUI:
         for out in self.example(answers, selected):
             yield out[:4]
 
-    def api_ask(self, question: str, history: list[list[str | None]] | None = None) -> dict[str, Any]:
-        """The answer object for ``question`` (a follow-up to ``history``, ``[[question, answer], ...]``)."""
+    def api_ask(self, question: str, history: list[Any] | None = None) -> dict[str, Any]:
+        """The answer object for ``question`` (a follow-up to ``history``: ``[[question, answer], ...]`` pairs,
+        or the answer objects returned before, which carry what those turns already worked out)."""
         try:
             return self.assistant.ask(question, history).to_dict()
         except RagError as exc:

@@ -1,0 +1,44 @@
+"""Indexing as configured: what ``rag index`` does, and the bundled article on first use.
+
+These are side effects, so only the faces (CLI, web app), the benchmark and tests call them; building an
+:class:`~rag.chain.Assistant` never writes to the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from index import BUNDLED_ARTICLE, IndexReport, Store, index_paths, open_store
+from rag.config import Settings
+
+
+def store_for(settings: Settings) -> Store:
+    """The collection ``settings`` name, in its store, with its embedding model (nothing loaded yet)."""
+    return open_store(settings.store, settings.collection, settings.embedding_model, settings.threads)
+
+
+def index_with(settings: Settings, paths: Sequence[str | Path], progress: bool = False) -> list[IndexReport]:
+    """Index ``paths`` (default: the bundled article) into the collection ``settings`` name."""
+    return index_paths(
+        paths,
+        settings.store,
+        settings.collection,
+        model=settings.embedding_model,
+        chunk_size=settings.chunk_size,
+        chunk_overlap=settings.chunk_overlap,
+        threads=settings.threads,
+        progress=progress,
+    )
+
+
+def ensure_collection(settings: Settings, say: Callable[[str], None] = lambda _: None) -> bool:
+    """On first use (a store with no collection at all), index the bundled article into the configured
+    collection, telling ``say`` first; return whether it did. A store that holds other collections is left
+    alone: asking it for a missing one is the user's mistake, reported by the assistant."""
+    store = store_for(settings)
+    if store.exists() or store.collection_names():
+        return False
+    say(f"First run: indexing the bundled article into {settings.store} (collection {settings.collection!r})...")
+    index_with(settings, [BUNDLED_ARTICLE])
+    return True
