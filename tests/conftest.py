@@ -15,7 +15,7 @@ from rag.config import Settings
 from rag.ingest import index_with
 
 ARTICLE_TEXT = BUNDLED_ARTICLE.read_text(encoding="utf-8")
-COVID_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "origin_of_covid19"
+COVID_DIR = Path(__file__).resolve().parents[1] / "eval" / "datasets" / "origin_of_covid19"
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +36,25 @@ def assistant(settings: Settings) -> Assistant:
 def fresh_settings(tmp_path: Path) -> Settings:
     """Settings with an empty store of the test's own."""
     return Settings.from_env({}, store=tmp_path / "store")
+
+
+#: Fixtures that start a server in a subprocess: a test using one is in the slow tier.
+SERVER_FIXTURES = frozenset({"live", "app_url", "smol_url", "chroma_server"})
+
+
+#: Fixtures that load the embedding model or build a store.
+MODEL_FIXTURES = frozenset({"settings", "assistant", "fresh_settings", "injected", "benchmark"})
+#: Modules whose tests are pure logic unless they use a model, a store or a server.
+MIXED_MODULES = frozenset({"test_eval", "test_verify", "test_retrieve"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start servers are slow, whatever their module says; in the mixed modules, a test that uses
+    no model, store or server is fast."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if SERVER_FIXTURES & used:
+            item.add_marker(pytest.mark.slow)
+        elif item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in MIXED_MODULES:
+            if not (MODEL_FIXTURES | {"tmp_path"}) & used and item.get_closest_marker("slow") is None:
+                item.add_marker(pytest.mark.fast)

@@ -219,6 +219,7 @@ def test_bad_web_settings_say_what_to_do(env: dict[str, str], message: str) -> N
         WebSettings.from_env(env)
 
 
+@pytest.mark.slow
 def test_app_py_rejects_a_bad_port_in_one_line() -> None:
     proc = subprocess.run(
         [sys.executable, "app.py", "--port", "0"], cwd=ROOT, capture_output=True, text=True, timeout=120
@@ -227,6 +228,7 @@ def test_app_py_rejects_a_bad_port_in_one_line() -> None:
     assert proc.stderr.strip() == "error: port must be between 1 and 65535, not 0"
 
 
+@pytest.mark.slow
 def test_app_py_says_when_the_port_is_taken() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -4,6 +4,8 @@ import itertools
 
 import pytest
 
+pytestmark = pytest.mark.fast
+
 from index.chunker import chunk_document
 from index.loader import SourceDocument
 from tests.conftest import ARTICLE_TEXT

@@ -15,6 +15,8 @@ from tests.conftest import ARTICLE_TEXT
 
 RAG = [sys.executable, "-m", "rag.cli"]
 
+pytestmark = pytest.mark.slow
+
 
 def run(*args: str, store: Path | str, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, RAG_STORE=str(store), HF_HUB_OFFLINE="1")

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import pytest
+
 from rag.condense import condense, known_people
+
+pytestmark = pytest.mark.fast
 
 PEOPLE = known_people(
     [

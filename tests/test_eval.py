@@ -32,7 +32,6 @@ FLOORS = json.loads((Path(__file__).resolve().parents[1] / "eval" / "floors.json
 COVID_DOC = COVID_DIR / "document.txt"
 COVID_SET = COVID_DIR / "rag_dataset.json"
 COVID_UNANSWERABLE = DATASETS / "covid_unanswerable.jsonl"
-needs_covid = pytest.mark.skipif(not COVID_SET.exists(), reason="the shared origin_of_covid19 dataset is not here")
 
 
 # -- metrics on hand-made answers (pure logic) --------------------------------------------------------------
@@ -107,7 +106,6 @@ def test_the_shipped_set_meets_the_issue() -> None:
     assert len({e.id for e in examples}) == len(examples)
 
 
-@needs_covid
 def test_llamaindex_set_loads_and_its_contexts_are_in_the_document() -> None:
     examples = load_examples([COVID_SET, COVID_UNANSWERABLE])
     llama = [e for e in examples if e.type == "llamaindex"]
@@ -152,8 +150,6 @@ def test_evidence_from_other_documents_is_refused() -> None:
 # -- baselines ----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("path", [BUNDLED_ARTICLE, COVID_DOC], ids=["article", "covid"])
 def test_tutorial_chunks_carry_exact_offsets(path: Path) -> None:
-    if not path.exists():
-        pytest.skip(f"{path} is not here")
     doc = load_document(path)
     chunks = tutorial_chunks([doc])
     assert len(chunks) > 1
@@ -252,7 +248,6 @@ def test_report_files_are_written_and_agree(bench: Benchmark, tmp_path: Path) ->
 
 
 # -- another document: the LlamaIndex set --------------------------------------------------------------------
-@needs_covid
 def test_llamaindex_benchmark_reports_key_facts_as_na(settings: Settings, tmp_path: Path) -> None:
     own = settings.with_(store=tmp_path / "store")
     bench = run_benchmark(own, [COVID_DOC], [COVID_SET, COVID_UNANSWERABLE], baselines=(), progress=False)

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.fast
+
 from core.errors import DocumentError
 from index.loader import BUNDLED_ARTICLE, load_document, load_documents
 

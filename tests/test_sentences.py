@@ -4,6 +4,8 @@ import itertools
 
 import pytest
 
+pytestmark = pytest.mark.fast
+
 from index.sentences import split_sentences
 from tests.conftest import ARTICLE_TEXT, COVID_DIR
 
@@ -59,7 +61,6 @@ def test_overlong_runs_are_cut_at_white_space() -> None:
     assert " ".join(text[s.start : s.end] for s in spans) == text
 
 
-@pytest.mark.skipif(not COVID_DIR.exists(), reason="shared datasets not present")
 def test_pdf_extracted_text_gives_bounded_exact_sentences() -> None:
     text = (COVID_DIR / "document.txt").read_text(encoding="utf-8")
     spans = split_sentences(text)
