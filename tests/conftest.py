@@ -55,6 +55,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         used = set(getattr(item, "fixturenames", ()))
         if SERVER_FIXTURES & used:
             item.add_marker(pytest.mark.slow)
-        elif item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in MIXED_MODULES:
-            if not (MODEL_FIXTURES | {"tmp_path"}) & used and item.get_closest_marker("slow") is None:
-                item.add_marker(pytest.mark.fast)
+        elif (
+            item.module is not None
+            and item.module.__name__.rsplit(".", 1)[-1] in MIXED_MODULES
+            and not (MODEL_FIXTURES | {"tmp_path"}) & used
+            and item.get_closest_marker("slow") is None
+        ):
+            item.add_marker(pytest.mark.fast)

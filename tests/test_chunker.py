@@ -4,11 +4,11 @@ import itertools
 
 import pytest
 
-pytestmark = pytest.mark.fast
-
 from index.chunker import chunk_document
 from index.loader import SourceDocument
 from tests.conftest import ARTICLE_TEXT
+
+pytestmark = pytest.mark.fast
 
 
 def doc(text: str, name: str = "a.txt") -> SourceDocument:

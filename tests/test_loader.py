@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.fast
-
 from core.errors import DocumentError
 from index.loader import BUNDLED_ARTICLE, load_document, load_documents
+
+pytestmark = pytest.mark.fast
 
 SHARED_ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "article.txt"
 

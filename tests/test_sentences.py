@@ -4,10 +4,10 @@ import itertools
 
 import pytest
 
-pytestmark = pytest.mark.fast
-
 from index.sentences import split_sentences
 from tests.conftest import ARTICLE_TEXT, COVID_DIR
+
+pytestmark = pytest.mark.fast
 
 
 def texts(text: str) -> list[str]:
