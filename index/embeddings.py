@@ -11,20 +11,20 @@ import logging
 import os
 import threading
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from core.errors import ConfigError
 
-if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
-
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 #: torch threads for encoding. On a busy 2-core machine one thread answered a question 2-4x faster than two
 #: (two threads fight over the cores the rest of the process needs); indexing is batched and gains less.
 DEFAULT_THREADS = 1
+#: How the model runs: "onnx" (onnxruntime; answering imports no torch) or "torch" (sentence-transformers).
+BACKENDS = ("onnx", "torch")
+DEFAULT_BACKEND = "onnx"
 
 #: How many times a model has been loaded in this process (tests check that it is once).
 load_count = 0
@@ -46,17 +46,30 @@ def resolve_model_path(name: str) -> str:
 
 
 class LocalEmbeddings(Embeddings):
-    """A sentence-transformers model on the CPU, loaded lazily; vectors are L2-normalised."""
+    """A sentence-transformers model on the CPU, loaded lazily; vectors are L2-normalised.
 
-    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 64, threads: int = DEFAULT_THREADS) -> None:
+    ``backend="onnx"`` (the default) runs it through onnxruntime (:mod:`index.onnx_model`), exported once
+    from the same weights; ``"torch"`` through sentence-transformers. Both give the same vectors.
+    """
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        batch_size: int = 64,
+        threads: int = DEFAULT_THREADS,
+        backend: str = DEFAULT_BACKEND,
+    ) -> None:
+        if backend not in BACKENDS:
+            raise ConfigError(f"embedding backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
         self.model_name = model
         self.batch_size = batch_size
         self.threads = threads
-        self._model: SentenceTransformer | None = None
+        self.backend = backend
+        self._model: Any = None
         self._lock = threading.Lock()
 
     @property
-    def model(self) -> SentenceTransformer:
+    def model(self) -> Any:
         """The loaded model (loading it the first time)."""
         if self._model is None:
             with self._lock:
@@ -64,13 +77,19 @@ class LocalEmbeddings(Embeddings):
                     self._model = self._load()
         return self._model
 
-    def _load(self) -> SentenceTransformer:
+    def _load(self) -> Any:
         global load_count
         path = resolve_model_path(self.model_name)
         # Never reach for a model hub: this must work with no network at all.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        if self.backend == "onnx":
+            from index.onnx_model import OnnxSentenceModel
+
+            onnx_model = OnnxSentenceModel(path, threads=self.threads)
+            load_count += 1
+            return onnx_model
         import torch
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
@@ -118,6 +137,8 @@ class LocalEmbeddings(Embeddings):
 
 
 @lru_cache(maxsize=4)
-def get_embeddings(model: str = DEFAULT_MODEL, threads: int = DEFAULT_THREADS) -> LocalEmbeddings:
+def get_embeddings(
+    model: str = DEFAULT_MODEL, threads: int = DEFAULT_THREADS, backend: str = DEFAULT_BACKEND
+) -> LocalEmbeddings:
     """The process-wide embeddings object for ``model`` (created once; the model loads on first use)."""
-    return LocalEmbeddings(model, threads=threads)
+    return LocalEmbeddings(model, threads=threads, backend=backend)

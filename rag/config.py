@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 
 from core.errors import ConfigError
 from index import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, DEFAULT_MODEL
-from index.embeddings import DEFAULT_THREADS
+from index.embeddings import BACKENDS as EMBEDDING_BACKENDS
+from index.embeddings import DEFAULT_BACKEND, DEFAULT_THREADS
 
 #: What the citation verifier does with LLM sentences no source supports.
 VERIFY_MODES = ("off", "flag", "drop")
@@ -43,6 +44,10 @@ class Settings:
     )
     embedding_model: str = field(default=DEFAULT_MODEL, metadata={"help": "embedding model name or folder"})
     threads: int = field(default=DEFAULT_THREADS, metadata={"help": "CPU threads for the embedding model"})
+    embedding_backend: str = field(
+        default=DEFAULT_BACKEND,
+        metadata={"help": "how the embedding model runs: onnx (no torch at question time) or torch"},
+    )
     abstain_threshold: float = field(default=0.10, metadata={"help": "minimum answer confidence (extractive)"})
     llm_base_url: str = field(default="", metadata={"help": "OpenAI-compatible endpoint URL (it ends in /v1)"})
     llm_model: str = field(default="", metadata={"help": "model name for the openai/anthropic backends"})
@@ -67,6 +72,9 @@ class Settings:
             raise ConfigError(f"the LLM timeout must be a positive number of seconds, not {self.llm_timeout}")
         if not 0 <= self.llm_retries <= 10:
             raise ConfigError(f"LLM retries must be between 0 and 10, not {self.llm_retries}")
+        if self.embedding_backend not in EMBEDDING_BACKENDS:
+            choices = ", ".join(EMBEDDING_BACKENDS)
+            raise ConfigError(f"embedding backend must be one of {choices}, not {self.embedding_backend!r}")
         if not 1 <= self.threads <= 64:
             raise ConfigError(f"threads must be between 1 and 64, not {self.threads}")
         if self.llm_max_tokens < 1:

@@ -15,7 +15,9 @@ from rag.config import Settings
 
 def store_for(settings: Settings) -> Store:
     """The collection ``settings`` name, in its store, with its embedding model (nothing loaded yet)."""
-    return open_store(settings.store, settings.collection, settings.embedding_model, settings.threads)
+    return open_store(
+        settings.store, settings.collection, settings.embedding_model, settings.threads, settings.embedding_backend
+    )
 
 
 def index_with(settings: Settings, paths: Sequence[str | Path], progress: bool = False) -> list[IndexReport]:
@@ -28,6 +30,7 @@ def index_with(settings: Settings, paths: Sequence[str | Path], progress: bool =
         chunk_size=settings.chunk_size,
         chunk_overlap=settings.chunk_overlap,
         threads=settings.threads,
+        backend=settings.embedding_backend,
         progress=progress,
     )
 

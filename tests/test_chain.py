@@ -34,10 +34,12 @@ def test_odd_characters_and_html_are_just_text(assistant: Assistant) -> None:
 
 
 def test_the_embedding_model_loads_once_per_process(assistant: Assistant) -> None:
+    assert assistant.embeddings.model is not None
+    loaded = embeddings.load_count
     for q in ("Who is Sean Parnell?", "What did Emil Michael call Amodei?", "How much is the contract worth?"):
         assistant.ask(q)
     Assistant(assistant.settings)
-    assert embeddings.load_count == 1
+    assert embeddings.load_count == loaded
 
 
 def test_the_assistant_never_writes_to_the_store(fresh_settings: Settings) -> None:

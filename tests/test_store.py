@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from core.errors import EmbeddingMismatchError, InputError, StoreError
+from core.errors import ConfigError, EmbeddingMismatchError, InputError, StoreError
 from index.embeddings import LocalEmbeddings, resolve_model_path
 from index.store import Store, open_client
 from rag.config import Settings
@@ -94,3 +95,32 @@ def test_a_file_where_the_store_should_be(tmp_path: Path) -> None:
 def test_bad_collection_names(fresh_settings: Settings, name: str) -> None:
     with pytest.raises(InputError, match="collection name"):
         store_for(fresh_settings.with_(collection=name))
+
+
+def test_the_onnx_model_gives_the_vectors_of_the_pytorch_model() -> None:
+    texts = ["What deadline did the Defense Secretary set for Anthropic?", "Who is Sean Parnell?", "x", ""]
+    texts.append(" ".join(["a long passage"] * 200))  # past the model's 256-token limit: truncated alike
+    onnx = LocalEmbeddings(backend="onnx").encode(texts)
+    torch = LocalEmbeddings(backend="torch").encode(texts)
+    assert onnx.shape == torch.shape == (len(texts), 384)
+    assert float(np.abs(onnx - torch).max()) < 1e-4
+
+
+def test_an_unknown_embedding_backend_lists_the_valid_ones() -> None:
+    with pytest.raises(ConfigError, match="onnx, torch"):
+        Settings.from_env({"RAG_EMBEDDING_BACKEND": "tpu"})
+
+
+@pytest.mark.slow
+def test_answering_imports_no_torch(settings: Settings) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from rag.chain import Assistant; from rag.config import Settings; "
+        f"a = Assistant(Settings.from_env(store={str(settings.store)!r})); "
+        "print('5:01' in a.ask('What deadline did the Defense Secretary set for Anthropic?').answer, "
+        "sorted(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+    assert out.stdout.split() == ["True", "[]"], out.stderr

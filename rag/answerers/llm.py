@@ -258,7 +258,9 @@ class LLMAnswerer(Answerer):
         self.model = model
         self.where = where
         self.settings = settings
-        self.verifier = Verifier(corpus, get_embeddings(settings.embedding_model, settings.threads))
+        self.verifier = Verifier(
+            corpus, get_embeddings(settings.embedding_model, settings.threads, settings.embedding_backend)
+        )
         self.fallback = ExtractiveAnswerer(corpus, threshold=settings.abstain_threshold)
 
     def probes(self, question: str) -> list[str]:
