@@ -268,6 +268,17 @@ def test_api_follow_up_uses_the_history(live: LiveServer) -> None:
     assert alone["standalone_question"] is None
 
 
+def test_api_follow_up_takes_the_answer_objects_back(live: LiveServer) -> None:
+    first = httpx.post(live.url + "/api/ask", json={"question": "Who is Sean Parnell?"}, timeout=60).json()
+    body = {"question": "What did he post on X?", "history": [first]}
+    r = httpx.post(live.url + "/api/ask", json=body, timeout=60)
+    assert r.status_code == 200, r.text
+    assert "Sean Parnell posted on X" in r.json()["answer"] and "Parnell" in r.json()["standalone_question"]
+    bad = {"question": "What did he post on X?", "history": [{**first, "citations": [{"source": 1}]}]}
+    r = httpx.post(live.url + "/api/ask", json=bad, timeout=60)
+    assert r.status_code == 400 and "citation" in r.json()["error"]
+
+
 def test_api_wants_post(live: LiveServer) -> None:
     r = httpx.get(live.url + "/api/ask", timeout=30)
     assert r.status_code == 405 and "use POST" in r.json()["error"]
