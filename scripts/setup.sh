@@ -26,6 +26,8 @@ step() {  # step "what" command...: one line, the log's tail if it fails
         exit 1
     fi
 }
+# A dev install holds everything the plain one does.
+[ -z "$extra" ] && [ -e "$stamp-dev" ] && stamp="$stamp-dev"
 if [ ! -e "$stamp" ] || [ ! -x .venv/bin/python ]; then
     [ -x .venv/bin/python ] || { printf 'setup: creating .venv\n' >&2; "$python" -m venv .venv; }
     : >"$log"

@@ -366,7 +366,8 @@ class GatedAssistant:
 
 def test_overload_is_refused_with_a_message(assistant: Assistant) -> None:
     gated = GatedAssistant(assistant)
-    with LiveServer(make_app(gated, workers=1, queue_size=1)) as server:
+    app = make_app(gated, workers=1, queue_size=1)
+    with LiveServer(app) as server:
         results: list[httpx.Response] = []
 
         def post() -> None:
@@ -377,7 +378,11 @@ def test_overload_is_refused_with_a_message(assistant: Assistant) -> None:
         assert gated.started.acquire(timeout=30)  # one is being answered
         second = threading.Thread(target=post)
         second.start()
-        time.sleep(0.5)  # the second waits in line; the line is now full
+        # The second waits in line: once it holds the last slot, the line is full.
+        deadline = time.monotonic() + 30
+        while app.state.service.free_slots() > 0:
+            assert time.monotonic() < deadline, "the second request never got in line"
+            time.sleep(0.01)
         refused = httpx.post(server.url + "/api/ask", json={"question": QUESTION}, timeout=60)
         gated.gate.set()
         first.join(60)

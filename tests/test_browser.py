@@ -243,8 +243,17 @@ def test_full_window_sources_document_retry_clear_and_sessions(app_url: str, bro
 
     # Retry asks the last question again; the transcript does not grow.
     count = page.locator(DONE).count()
+    page.evaluate(f"() => document.querySelectorAll({DONE!r}).forEach((el) => el.dataset.before = '1')")
     page.get_by_role("button", name="Retry").last.click()
-    time.sleep(2)
+    # The retried answer is a new element, and nothing is streaming any more: the retry has finished.
+    page.wait_for_function(
+        f"""() => {{
+            const done = document.querySelectorAll({DONE!r});
+            return done.length > 0 && !done[done.length - 1].dataset.before
+                && document.querySelectorAll('.rag-streaming').length === 0;
+        }}""",
+        timeout=60000,
+    )
     assert page.locator(DONE).count() == count
 
     # History is per browser session: another visitor starts with an empty chat.
@@ -256,7 +265,10 @@ def test_full_window_sources_document_retry_clear_and_sessions(app_url: str, bro
 
     # Clear empties the chat and the sources panel.
     page.get_by_role("button", name="Clear").first.click()
-    page.wait_for_function("() => document.querySelectorAll('[data-testid=bot]').length === 0", timeout=10000)
-    assert page.locator(".rag-source").count() == 0
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=bot]').length === 0"
+        " && document.querySelectorAll('.rag-source').length === 0",
+        timeout=30000,
+    )
     shot(page, "chat-cleared.png")
     context.close()

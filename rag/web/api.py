@@ -57,6 +57,10 @@ class AskService:
         job.add_done_callback(lambda _: self._slots.release())
         return await asyncio.wrap_future(job)
 
+    def free_slots(self) -> int:
+        """How many more requests would be admitted right now."""
+        return int(self._slots._value)
+
     def close(self) -> None:
         """Stop the worker threads."""
         self._pool.shutdown(wait=False, cancel_futures=True)
