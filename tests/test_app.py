@@ -397,12 +397,17 @@ def test_a_full_gradio_queue_refuses_with_a_message(assistant: Assistant) -> Non
     from gradio_client.utils import QueueError
 
     gated = GatedAssistant(assistant)
-    with LiveServer(make_app(gated, workers=1, queue_size=1)) as server:
+    app = make_app(gated, workers=1, queue_size=1)
+    with LiveServer(app) as server:
         client = Client(server.url + "/", verbose=False)
         running = client.submit(QUESTION, [], api_name="/ask")
         assert gated.started.acquire(timeout=30)
         waiting = client.submit(QUESTION, [], api_name="/ask")
-        time.sleep(1)
+        queue = app.state.blocks["/"]._queue  # Gradio's queue: wait until the second job is in line
+        deadline = time.monotonic() + 30
+        while not any(q.queue for q in queue.event_queue_per_concurrency_id.values()):
+            assert time.monotonic() < deadline, "the second job never got in line"
+            time.sleep(0.01)
         refused = client.submit(QUESTION, [], api_name="/ask")
         with pytest.raises(QueueError, match="Queue is full"):
             refused.result(timeout=30)
