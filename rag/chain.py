@@ -98,11 +98,11 @@ def clean_history(history: Any) -> list[Turn]:
 
 @dataclass(frozen=True)
 class TurnState:
-    """Everything one turn works out, once: the inputs, the standalone question, the retrieved passages and
-    the request the answerer gets. ``started`` and ``retrieved_at`` are ``time.perf_counter`` readings."""
+    """Everything one turn works out, once: the cleaned question, the standalone question, the retrieved
+    passages and the request the answerer gets. ``started`` and ``retrieved_at`` are ``time.perf_counter``
+    readings."""
 
     question: str
-    history: list[Turn]
     condensed: Condensed
     passages: list[Document]
     request: AnswerRequest
@@ -142,18 +142,18 @@ class Assistant:
         turns = clean_history(history)
         t0 = time.perf_counter()
         condensed = condense(text, turns, self.corpus.people)
-        probes = [p for p in self.answerer.probes(condensed.question) if p != condensed.query]
-        vectors = self.embeddings.encode([condensed.query, *probes])  # the turn's one embedding call
-        docs = self.retriever.retrieve(condensed.query, vectors[0])
+        texts = list(dict.fromkeys([condensed.query, *self.answerer.probes(condensed.question)]))
+        vectors = dict(zip(texts, self.embeddings.encode(texts), strict=True))  # the turn's one embedding call
+        docs = self.retriever.retrieve(condensed.query, vectors[condensed.query])
         request = AnswerRequest(
             condensed.question,
             docs,
             condensed.context,
-            vectors[0],
-            dict(zip(probes, vectors[1:], strict=True)),
+            vectors[condensed.query],
+            vectors,
             self.corpus.quoted(turns[-QUOTED_TURNS:]),
         )
-        return TurnState(text, turns, condensed, docs, request, t0, time.perf_counter())
+        return TurnState(text, condensed, docs, request, t0, time.perf_counter())
 
     def _finish(self, state: TurnState, draft: Draft) -> Answer:
         standalone = state.condensed.question if state.condensed.question != state.question else None

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -34,8 +35,6 @@ class Corpus:
     vocabulary: frozenset[str] = field(init=False)
     sentence_terms: list[frozenset[str]] = field(init=False)
     sentence_capitals: list[frozenset[str]] = field(init=False)
-    texts: SourceTexts = field(init=False)
-    _position: dict[str, int] = field(init=False)
     _starts: dict[str, list[int]] = field(init=False)
     _by_source: dict[str, list[int]] = field(init=False)
     _chunk_by_id: dict[str, Chunk] = field(init=False)
@@ -59,8 +58,6 @@ class Corpus:
             self._by_source.setdefault(s.source, []).append(i)
         self._starts = {src: [self.sentences[i].start for i in idx] for src, idx in self._by_source.items()}
         self._chunk_by_id = {c.id: c for c in self.chunks}
-        self.texts = SourceTexts(self.sentences)
-        self._position = {s.id: i for i, s in enumerate(self.sentences)}
         self._chunks_of_sentence = {}
         for c in self.chunks:
             for i in self.sentences_in(c.source, c.start, c.end):
@@ -112,6 +109,20 @@ class Corpus:
         source = self.sentences[i].source
         return [j for j in (i - 1, i + 1) if 0 <= j < len(self.sentences) and self.sentences[j].source == source]
 
+    @cached_property
+    def texts(self) -> SourceTexts:
+        """Every document's text, rebuilt from its sentences (on first use: the web app's document view and
+        follow-ups to plain-text histories need it, a command-line question does not)."""
+        return SourceTexts(self.sentences)
+
+    def sentence_at(self, source: str, offset: int) -> int | None:
+        """The index of the sentence of ``source`` that holds character ``offset``."""
+        idx = self._by_source.get(source, [])
+        j = bisect_right(self._starts.get(source, []), offset) - 1
+        if 0 <= j < len(idx) and self.sentences[idx[j]].start <= offset < self.sentences[idx[j]].end:
+            return idx[j]
+        return None
+
     def quoted(self, turns: list[Turn]) -> tuple[int, ...]:
         """The sentences that the answers of ``turns`` quoted: read from their citations when the turns carry
         them, else found verbatim in the documents (a fragment of 40 characters or more of a plain-text
@@ -127,9 +138,9 @@ class Corpus:
                 if len(fragment) < 40:
                     continue
                 for source, offset in self.texts.find(fragment[:60]):
-                    sentence = self.texts.sentence_at(source, offset)
-                    if sentence is not None:
-                        out.setdefault(self._position[sentence.id], None)
+                    i = self.sentence_at(source, offset)
+                    if i is not None:
+                        out.setdefault(i, None)
         return tuple(out)
 
 

@@ -12,10 +12,6 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Any
-
-import numpy as np
 
 from index.chunker import Sentence
 
@@ -40,40 +36,20 @@ class SourceTexts:
         self._starts = {name: [s.start for s in items] for name, items in self._sentences.items()}
         self._texts = {name: _rebuild(items) for name, items in self._sentences.items()}
 
-    @cached_property
-    def _folded(self) -> dict[str, tuple[str, np.ndarray[Any, np.dtype[np.int64]]]]:
-        """Each text with white space runs made single spaces, and where each of its characters came from
-        (built on first use: only a follow-up to a plain-text history needs it)."""
-        out = {}
-        for name, text in self._texts.items():
-            parts: list[str] = []
-            origin: list[int] = []
-            pos = 0
-            for match in re.finditer(r"\s+", text):
-                parts.append(text[pos : match.start()] + " ")
-                origin.extend(range(pos, match.start() + 1))
-                pos = match.end()
-            parts.append(text[pos:])
-            origin.extend(range(pos, len(text)))
-            out[name] = ("".join(parts), np.asarray(origin, dtype=np.int64))
-        return out
-
-    def find(self, fragment: str) -> list[tuple[str, int]]:
-        """Where ``fragment`` occurs verbatim (white space runs count as one space): ``(source, offset)``."""
-        wanted = " ".join(fragment.split())
+    def find(self, fragment: str, limit: int = 20) -> list[tuple[str, int]]:
+        """Where ``fragment`` occurs verbatim, any run of white space matching any other: ``(source, offset)``
+        pairs, at most ``limit``."""
+        words = fragment.split()
+        if not words:
+            return []
+        pattern = re.compile(r"\s+".join(map(re.escape, words)))
         hits: list[tuple[str, int]] = []
-        for name, (folded, origin) in self._folded.items():
-            at = folded.find(wanted)
-            while at >= 0 and len(hits) < 20:
-                hits.append((name, int(origin[at])))
-                at = folded.find(wanted, at + 1)
+        for name, text in self._texts.items():
+            for match in pattern.finditer(text):
+                hits.append((name, match.start()))
+                if len(hits) >= limit:
+                    return hits
         return hits
-
-    def sentence_at(self, source: str, offset: int) -> Sentence | None:
-        """The sentence of ``source`` that holds character ``offset``."""
-        items = self._sentences.get(source, [])
-        i = bisect_right(self._starts.get(source, []), offset) - 1
-        return items[i] if 0 <= i < len(items) and items[i].start <= offset < items[i].end else None
 
     def names(self) -> list[str]:
         """The source names, sorted."""

@@ -20,9 +20,10 @@ Vector = np.ndarray[Any, np.dtype[np.float32]]
 class AnswerRequest:
     """What an answerer gets: the standalone question, any carried-over context, and the passages.
 
-    ``query_vector`` is the question embedded once by the chain; ``probe_vectors`` holds the vectors of the
-    extra texts the answerer asked for with :meth:`Answerer.probes`, embedded in the same call. ``previous``
-    are the sentences (indices into ``Corpus.sentences``) the last answers of the conversation quoted.
+    ``query_vector`` is the question embedded once by the chain; ``probe_vectors`` maps each text embedded
+    in that one call (the query and the texts the answerer asked for with :meth:`Answerer.probes`) to its
+    vector. ``previous`` are the sentences (indices into ``Corpus.sentences``) the last answers of the
+    conversation quoted.
     """
 
     question: str
