@@ -36,6 +36,9 @@ class Sentence:
     end: int
     text: str
     paragraph: int = 0
+    #: Named entities as ``(start, end, label)`` in ``text`` (index time, :mod:`index.analysis`); ``None`` when
+    #: the sentence was stored before analysis existed.
+    entities: tuple[tuple[int, int, str], ...] | None = None
 
 
 def _stable_id(kind: str, source: str, text: str, seen: dict[str, int]) -> str:

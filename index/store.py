@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from core.errors import EmbeddingMismatchError, InputError, StoreError
+from index import analysis
 from index.chunker import Chunk, Sentence
 from index.embeddings import LocalEmbeddings
 from index.loader import SourceDocument
@@ -27,6 +28,11 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,60}[A-Za-z0-9]$")
 _SENTENCES = ".sentences"
+
+
+def _entities(meta: dict[str, Any]) -> tuple[tuple[int, int, str], ...] | None:
+    raw = meta.get("ents")
+    return tuple(analysis.loads(raw)) if isinstance(raw, str) else None
 
 
 @dataclass
@@ -158,6 +164,8 @@ class Store:
             out = {"source": item.source, "start": item.start, "end": item.end, "doc_sha": doc.sha256, "path": doc.path}
             if isinstance(item, Sentence):
                 out["paragraph"] = item.paragraph
+                if item.entities is not None:
+                    out["ents"] = analysis.dumps(item.entities)
             return out
 
         if kept:  # same text, maybe moved: refresh offsets without re-embedding
@@ -184,7 +192,7 @@ class Store:
         if same_ids and all(m.get("doc_sha") == doc.sha256 for m in stored["metadatas"] or []):
             return IndexReport(doc.source, len(chunks), 0, 0, unchanged=True)
         added, removed = self._sync(self._chunks, doc, chunks, progress)
-        self._sync(self._sentences, doc, sentences, progress)
+        self._sync(self._sentences, doc, analysis.analysed(sentences), progress)
         return IndexReport(doc.source, len(chunks), added, removed, unchanged=False)
 
     # -- reading ---------------------------------------------------------------------------------------
@@ -211,6 +219,7 @@ class Store:
                 int(raw_s["metadatas"][j]["end"]),
                 raw_s["documents"][j],
                 int(raw_s["metadatas"][j].get("paragraph", 0)),
+                _entities(raw_s["metadatas"][j]),
             )
             for j in order
         ]

@@ -1,8 +1,8 @@
 """Turn a follow-up question into a standalone one, offline and without an LLM.
 
-"What did he post on X?" after "Who is Sean Parnell?" becomes "What did Sean Parnell post on X?";
-"And Mark Kelly?" after "What did Thom Tillis say about the Pentagon?" becomes "What did Mark Kelly say
-about the Pentagon?". References it cannot resolve safely ("When did they send it?") keep the question as
+"What did he post online?" after "Who is Jane Roe?" becomes "What did Jane Roe post online?";
+"And John Doe?" after "What did Ann Smith say about the ministry?" becomes "What did John Doe say about the
+ministry?". References it cannot resolve safely ("When did they send it?") keep the question as
 asked and carry the previous question along as retrieval context, which is what a reader would do.
 """
 
@@ -51,7 +51,7 @@ class Condensed:
 
 
 def _capitalised_runs(text: str) -> list[str]:
-    """Runs of capitalised words, e.g. "Sen. Mark Kelly" -> "Mark Kelly" (titles dropped)."""
+    """Runs of capitalised words, e.g. "Sen. Jane Roe" -> "Jane Roe" (titles dropped)."""
     runs: list[list[str]] = []
     current: list[str] = []
     for tok in _TOKEN.findall(text):

@@ -12,10 +12,12 @@ from typing import Any
 import numpy as np
 
 from core.contract import Turn
+from index import analysis
 from index.chunker import Chunk, Sentence
 from index.store import StoredCorpus
 from rag.bm25 import BM25Index
 from rag.condense import known_people
+from rag.question import NAME_LABELS, Question, Vocabulary
 from rag.sources import SourceTexts
 from rag.text import terms
 
@@ -35,6 +37,9 @@ class Corpus:
     vocabulary: frozenset[str] = field(init=False)
     sentence_terms: list[frozenset[str]] = field(init=False)
     sentence_capitals: list[frozenset[str]] = field(init=False)
+    #: Each sentence's named entities as ``(label, terms, text)``, from index time.
+    sentence_entities: list[list[tuple[str, frozenset[str], str]]] = field(init=False)
+    lexicon: Vocabulary = field(init=False)
     _starts: dict[str, list[int]] = field(init=False)
     _by_source: dict[str, list[int]] = field(init=False)
     _chunk_by_id: dict[str, Chunk] = field(init=False)
@@ -53,6 +58,15 @@ class Corpus:
             vocab |= t
         self.vocabulary = frozenset(vocab | self._acronyms())
         self._frequency = Counter(t for ts in self.sentence_terms for t in ts)
+        self.sentence_entities = self._entities()
+        groups: dict[str, list[frozenset[str]]] = {}
+        for ents in self.sentence_entities:
+            for label, group, _ in ents:
+                if label in NAME_LABELS and group:
+                    for term in group:
+                        if group not in groups.setdefault(term, []):
+                            groups[term].append(group)
+        self.lexicon = Vocabulary(self.bm25.idf, self.bm25.unseen_idf(), groups)
         self._by_source = {}
         for i, s in enumerate(self.sentences):
             self._by_source.setdefault(s.source, []).append(i)
@@ -63,8 +77,22 @@ class Corpus:
             for i in self.sentences_in(c.source, c.start, c.end):
                 self._chunks_of_sentence.setdefault(self.sentences[i].id, []).append(c.id)
 
+    def _entities(self) -> list[list[tuple[str, frozenset[str], str]]]:
+        """The stored entities of each sentence; sentences stored before analysis existed are analysed now."""
+        missing = [i for i, s in enumerate(self.sentences) if s.entities is None]
+        found = dict(zip(missing, analysis.entities([self.sentences[i].text for i in missing]), strict=True))
+        out = []
+        for i, s in enumerate(self.sentences):
+            ents = found.get(i, s.entities or ())
+            out.append([(label, frozenset(terms(s.text[a:b])), s.text[a:b]) for a, b, label in ents])
+        return out
+
+    def analyse(self, question: str, context: str = "") -> Question:
+        """``question`` analysed against this corpus (see :mod:`rag.question`)."""
+        return self.lexicon.analyse(question, context)
+
     def _acronyms(self) -> set[str]:
-        """Initials of capitalised names ("Center for Strategic and International Studies" -> "csis")."""
+        """Initials of capitalised names ("Bureau of Labor Statistics" -> "bls")."""
         out = set()
         for s in self.sentences:
             for run in _NAME_RUN.findall(s.text):

@@ -36,8 +36,12 @@ QUESTION_WORDS = frozenset("what who whom whose which when where why how".split(
 
 
 def fold(text: str) -> str:
-    """Lower-case and fold typographic quotes and dashes so that lexical matching ignores them."""
+    """Lower-case, drop accents ("Beyoncé" -> "beyonce") and fold typographic quotes and dashes so that
+    lexical matching ignores them. Offsets are not kept: fold text to compare it, never to cite it."""
     text = unicodedata.normalize("NFKC", text)
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = unicodedata.normalize("NFKC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
     return (
         text.replace("’", "'")
         .replace("‘", "'")

@@ -8,7 +8,7 @@ from rag.answerers.base import Answerer, AnswerRequest
 from rag.config import Settings
 from rag.corpus import Corpus
 
-BACKENDS = ("extractive", "openai", "llamacpp", "anthropic")
+BACKENDS = ("extractive", "fitted", "openai", "llamacpp", "anthropic")
 #: The backends whose answers an LLM writes (streamed as tokens, then verified sentence by sentence).
 LLM_BACKENDS = ("openai", "llamacpp", "anthropic")
 
@@ -24,6 +24,10 @@ def make_answerer(settings: Settings, corpus: Corpus) -> Answerer:
             from rag.answerers.extractive import ExtractiveAnswerer
 
             return ExtractiveAnswerer(corpus, threshold=settings.abstain_threshold)
+        case "fitted":
+            from rag.answerers.fitted import FittedAnswerer
+
+            return FittedAnswerer(corpus)
         case "openai":
             from rag.answerers.llm import LLMAnswerer, openai_model
 

@@ -21,7 +21,7 @@ from core.errors import InputError, RagError
 
 MAX_BODY_BYTES = 256 * 1024
 FIELDS = ("question", "history")
-USAGE = 'send a JSON object like {"question": "Who is Sean Parnell?", "history": []}'
+USAGE = 'send a JSON object like {"question": "Who wrote the report?", "history": []}'
 
 
 class Asker(Protocol):
@@ -139,7 +139,7 @@ REQUEST_SCHEMA = {
                         },
                     },
                 },
-                "example": {"question": "What did he post on X?", "history": [["Who is Sean Parnell?", None]]},
+                "example": {"question": "What did she say next?", "history": [["Who wrote the report?", None]]},
             }
         },
     }

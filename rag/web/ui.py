@@ -15,18 +15,13 @@ from core.contract import Answer
 from core.errors import RagError
 from rag.chain import StreamEvent
 from rag.corpus import Corpus
-from rag.sources import SourceTexts
+from rag.sources import SourceTexts, example_questions
 from rag.web.render import answer_html, document_html, question_html, sources_html, streaming_html
 
 Answers = list[dict[str, Any]]
 Messages = list[dict[str, str]]
 
-EXAMPLES = (
-    "What deadline did the Defense Secretary set for Anthropic?",
-    "Who is Sean Parnell?",
-    "What did Senator Mark Kelly say?",
-    "How much is Anthropic's Pentagon contract worth?",
-)
+EXAMPLES = example_questions()
 
 # Runs once per page (the sources panel loads it): a click on an [n] marker opens that source card
 # (or, in the document view's legend, scrolls to the cited span) and outlines it.
