@@ -31,7 +31,7 @@ import numpy as np
 from eval.bench import collection_name, load_examples
 from eval.metrics import locate
 from index.loader import load_documents
-from rag.answerers.features import FEATURES, features
+from rag.answerers.features import FEATURES, QUESTION_FEATURES, features, question_features
 from rag.answerers.fitted import FittedAnswerer
 from rag.answerers.sentence_model import MODEL_PATH, SentenceModel
 from rag.chain import Assistant
@@ -124,32 +124,49 @@ def fit(groups: list[Rows], c: float) -> SentenceModel:
     return SentenceModel(mean, scale, lr.coef_[0], float(lr.intercept_[0]), 0.5, 0.8)
 
 
-def held_out(model: SentenceModel, rows: Rows) -> list[tuple[bool, np.ndarray[Any, Any], np.ndarray[Any, Any]]]:
-    """Per question: answerable, candidate probabilities, labels."""
-    return [(a, model.probabilities(x), y) for a, x, y in zip(rows.answerable, rows.x, rows.y, strict=True)]
+Result = tuple[bool, np.ndarray[Any, Any], np.ndarray[Any, Any], float]  # answerable, probs, labels, confidence
 
 
-def choose_threshold(pooled: list[tuple[bool, np.ndarray[Any, Any], np.ndarray[Any, Any]]]) -> float:
-    best = [float(p.max()) if len(p) else 0.0 for a, p, _ in pooled if a]
+def fit_answerable(rows: list[np.ndarray[Any, Any]], labels: list[bool], c: float) -> tuple[Any, Any, Any, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.vstack(rows)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    lr = LogisticRegression(C=c, max_iter=2000)
+    lr.fit((x - mean) / scale, np.array(labels))
+    return mean, scale, lr.coef_[0], float(lr.intercept_[0])
+
+
+def question_rows(model: SentenceModel, rows: Rows) -> list[tuple[bool, Any, Any, Any]]:
+    """Per question: answerable, candidate probabilities, labels, question features."""
+    out = []
+    for a, x, y in zip(rows.answerable, rows.x, rows.y, strict=True):
+        p = model.probabilities(x)
+        order = np.argsort(-p, kind="stable")
+        out.append((a, p, y, question_features(x[order], p[order])))
+    return out
+
+
+def choose_threshold(pooled: list[Result]) -> float:
+    conf = [c for a, _, _, c in pooled if a]
     for t in sorted({round(v, 4) for v in np.linspace(0.0, 1.0, 401)}, reverse=True):
-        if np.mean([b < t for b in best]) <= MAX_FALSE_ABSTENTION:
+        if np.mean([b < t for b in conf]) <= MAX_FALSE_ABSTENTION:
             return float(t)
     return 0.0
 
 
-def figures(
-    results: list[tuple[bool, np.ndarray[Any, Any], np.ndarray[Any, Any]]], t: float, ratio: float
-) -> dict[str, float]:
-    ans = [(p, y) for a, p, y in results if a]
-    una = [p for a, p, _ in results if not a]
-    declined = [len(p) == 0 or p.max() < t for p, _ in ans]
+def figures(results: list[Result], t: float, ratio: float) -> dict[str, float]:
+    ans = [(p, y, c) for a, p, y, c in results if a]
+    una = [c for a, _, _, c in results if not a]
+    declined = [len(p) == 0 or c < t for p, _, c in ans]
     top_right, chosen_right, chosen_all, any_right = 0, 0, 0, 0
-    for (p, y), d in zip(ans, declined, strict=True):
+    for (p, y, _), d in zip(ans, declined, strict=True):
         if d:
             continue
         order = np.argsort(-p)
         top_right += bool(y[order[0]])
-        chosen = [order[0], *[j for j in order[1:5] if p[j] >= t and p[j] >= ratio * p[order[0]]][:1]]
+        chosen = [order[0], *[j for j in order[1:5] if p[j] >= ratio * p[order[0]]][:1]]
         chosen_all += len(chosen)
         chosen_right += int(sum(bool(y[j]) for j in chosen))
         any_right += any(bool(y[j]) for j in chosen)
@@ -158,9 +175,7 @@ def figures(
         "answerable": len(ans),
         "unanswerable": len(una),
         "false_abstention": round(float(np.mean(declined)) if ans else 0.0, 3),
-        "abstention_recall": round(
-            float(np.mean([len(p) == 0 or p.max() < t for p in una])) if una else float("nan"), 3
-        ),
+        "abstention_recall": round(float(np.mean([c < t for c in una])) if una else float("nan"), 3),
         "top_sentence_right": round(top_right / answered, 3),
         "citation_precision": round(chosen_right / max(1, chosen_all), 3),
         "citation_recall": round(any_right / max(1, len(ans)), 3),
@@ -175,39 +190,38 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     if not MODEL_PATH.exists():  # the assistant needs a model to start; this one is replaced below
-        MODEL_PATH.write_text(
-            json.dumps(
-                SentenceModel(
-                    np.zeros(len(FEATURES)), np.ones(len(FEATURES)), np.zeros(len(FEATURES)), 0.0, 0.5, 0.8
-                ).to_dict()
-            )
-        )
+        n = len(FEATURES)
+        MODEL_PATH.write_text(json.dumps(SentenceModel(np.zeros(n), np.ones(n), np.zeros(n), 0.0, 0.5, 0.8).to_dict()))
     with tempfile.TemporaryDirectory() as tmp:
         store = args.store or tmp
         groups = {name: collect(name, docs, sets, store) for name, docs, sets in DEVELOPMENT}
-    pooled: list[tuple[bool, np.ndarray[Any, Any], np.ndarray[Any, Any]]] = []
-    per_doc: dict[str, list[tuple[bool, np.ndarray[Any, Any], np.ndarray[Any, Any]]]] = {}
+    # Stage 1, leave one document out: sentence probabilities for each document from a model fitted on the others.
+    oof = {
+        name: question_rows(fit([g for n, g in groups.items() if n != name], args.C), groups[name]) for name in groups
+    }
+    # Stage 2, leave one document out again: is the question answered at all, from its ranked candidates.
+    per_doc: dict[str, list[Result]] = {}
     for name in groups:
-        model = fit([g for n, g in groups.items() if n != name], args.C)
-        per_doc[name] = held_out(model, groups[name])
-        pooled += per_doc[name]
+        others = [q for n, qs in oof.items() if n != name for q in qs]
+        second = fit_answerable([q[3] for q in others], [q[0] for q in others], args.C)
+        stage = SentenceModel(np.zeros(1), np.ones(1), np.zeros(1), 0.0, 0.0, 1.0, second)
+        per_doc[name] = [(a, p, y, stage.answerability(qf)) for a, p, y, qf in oof[name]]
+    pooled = [r for res in per_doc.values() for r in res]
     threshold = choose_threshold(pooled)
     ratios = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.01]
 
     def f1(r: float) -> float:
         f = figures(pooled, threshold, r)
-        return (
-            2
-            * f["citation_precision"]
-            * f["citation_recall"]
-            / max(1e-9, f["citation_precision"] + f["citation_recall"])
-        )
+        p, rc = f["citation_precision"], f["citation_recall"]
+        return 2 * p * rc / max(1e-9, p + rc)
 
     ratio = max(ratios, key=f1)
-    validation = {name: figures(res, threshold, ratio) for name, res in per_doc.items()}
+    validation: dict[str, Any] = {name: figures(res, threshold, ratio) for name, res in per_doc.items()}
     validation["pooled"] = figures(pooled, threshold, ratio)
     final = fit(list(groups.values()), args.C)
-    final = SentenceModel(final.mean, final.scale, final.coef, final.intercept, threshold, ratio)
+    everything = [q for qs in oof.values() for q in qs]
+    second = fit_answerable([q[3] for q in everything], [q[0] for q in everything], args.C)
+    final = SentenceModel(final.mean, final.scale, final.coef, final.intercept, threshold, ratio, second)
     out = final.to_dict()
     out["trained_on"] = {name: [str(p.relative_to(ROOT)) for p in sets] for name, _, sets in DEVELOPMENT}
     out["C"] = args.C
@@ -215,6 +229,7 @@ def main() -> None:
     args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(validation, indent=1))
     print("weights:", {f: round(float(w), 3) for f, w in zip(FEATURES, final.coef, strict=True)})
+    print("answerable:", {f: round(float(w), 3) for f, w in zip(QUESTION_FEATURES, second[2], strict=True)})
     print(f"threshold {threshold}, second-sentence ratio {ratio}; {time.perf_counter() - started:.0f} s -> {args.out}")
 
 

@@ -161,3 +161,20 @@ def test_fitted_answers_keep_the_contract(fitted: Assistant) -> None:
 def test_fitted_declines_what_the_article_does_not_cover(fitted: Assistant) -> None:
     answer = fitted.ask("What is the boiling point of liquid nitrogen in kelvin?")
     assert answer.abstained and not answer.citations
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("split", ["dev", "blind"])
+def test_every_documents_question_sets_load_and_quote_their_documents(split: str) -> None:
+    """Each evaluation document's sets load, have the promised mix, and every evidence passage is verbatim in
+    the documents (checked mechanically; nobody reads a blind set)."""
+    from eval.bench import check_evidence, load_examples
+    from eval.suite import DOCUMENTS, SPLITS
+    from index.loader import load_documents
+
+    for doc, sets in SPLITS[split].items():
+        texts = {d.source: d.text for d in load_documents([str(p) for p in DOCUMENTS[doc]])}
+        examples = load_examples(sets)
+        assert check_evidence(examples, texts) == [], doc
+        if split == "blind":
+            assert len(examples) >= 40 and sum(not e.answerable for e in examples) >= 12, doc

@@ -104,3 +104,54 @@ def features(
             1.0 if followup else 0.0,
         )
     return rows
+
+
+#: What decides whether to answer at all, from the ranked candidates of one question.
+QUESTION_FEATURES = (
+    "best",
+    "second",
+    "margin",
+    "top3",
+    "unknown",
+    "has_names",
+    "best_names",
+    "best_names_near",
+    "expects",
+    "best_type_found",
+    "best_dense",
+    "max_dense",
+    "best_lexical",
+    "best_about",
+    "best_missing_idf",
+)
+
+
+def question_features(
+    rows: np.ndarray[Any, np.dtype[np.float64]], probabilities: np.ndarray[Any, np.dtype[np.float64]]
+) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """One row of :data:`QUESTION_FEATURES`, from candidates sorted best first (their :data:`FEATURES` rows
+    and sentence probabilities)."""
+    if not len(probabilities):
+        return np.zeros(len(QUESTION_FEATURES))
+    col = {name: j for j, name in enumerate(FEATURES)}
+    best = rows[0]
+    p = probabilities
+    return np.array(
+        [
+            p[0],
+            p[1] if len(p) > 1 else 0.0,
+            p[0] - (p[1] if len(p) > 1 else 0.0),
+            float(np.mean(p[:3])),
+            best[col["unknown"]],
+            best[col["has_names"]],
+            best[col["names"]],
+            best[col["names_near"]],
+            best[col["expects"]],
+            best[col["type_found"]],
+            best[col["dense"]],
+            float(np.max(rows[:, col["dense"]])),
+            best[col["lexical"]],
+            best[col["about"]],
+            best[col["missing_idf"]],
+        ]
+    )

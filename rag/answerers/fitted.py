@@ -26,7 +26,7 @@ import numpy as np
 
 from core.contract import ABSTAIN_MESSAGE, Citation, Draft
 from rag.answerers.base import Answerer, AnswerRequest
-from rag.answerers.features import features
+from rag.answerers.features import features, question_features
 from rag.answerers.sentence_model import SentenceModel, load_model
 from rag.corpus import Corpus
 from rag.question import Question
@@ -90,7 +90,10 @@ class FittedAnswerer(Answerer):
     def answer(self, request: AnswerRequest) -> Draft:
         """Quote up to ``max_sentences`` sentences, or abstain."""
         scored = self.score(request)
-        confidence = float(scored.probabilities[0]) if scored.indices else 0.0
+        best = float(scored.probabilities[0]) if scored.indices else 0.0
+        confidence = (
+            self.model.answerability(question_features(scored.rows, scored.probabilities)) if scored.indices else 0.0
+        )
         if not scored.indices or confidence < self.threshold:
             return Draft(ABSTAIN_MESSAGE, abstained=True, confidence=round(confidence, 4))
         chosen = [0]
@@ -100,7 +103,7 @@ class FittedAnswerer(Answerer):
             if len(chosen) >= self.max_sentences:
                 break
             p = float(scored.probabilities[j])
-            if p < self.threshold or p < self.model.second_ratio * confidence:
+            if p < self.model.second_ratio * best:
                 break
             terms = self.corpus.sentence_terms[scored.indices[j]]
             if (terms & asked) - covered:  # it answers a part of the question the first leaves out
