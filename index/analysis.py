@@ -42,7 +42,10 @@ def _pipeline() -> Any:
 
 
 def entities(texts: Sequence[str]) -> list[list[Entity]]:
-    """The named entities of each text, as ``(start, end, label)`` with offsets into that text."""
+    """The named entities of each text, as ``(start, end, label)`` with offsets into that text (no texts: no
+    spaCy, whose import pulls in torch through thinc)."""
+    if not texts:
+        return []
     nlp = _pipeline()
     out = []
     for doc in nlp.pipe(texts, batch_size=128):

@@ -305,7 +305,7 @@ def test_the_cli_streams_the_draft_then_prints_the_verified_answer(settings: Set
 
 
 def test_an_unknown_backend_lists_every_backend(settings: Settings) -> None:
-    with pytest.raises(ConfigError, match="choose one of: extractive, openai, llamacpp, anthropic"):
+    with pytest.raises(ConfigError, match="choose one of: extractive, fitted, openai, llamacpp, anthropic"):
         Assistant(settings.with_(backend="gpt-17"))
 
 
