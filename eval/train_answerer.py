@@ -30,6 +30,7 @@ import numpy as np
 
 from eval.bench import collection_name, load_examples
 from eval.metrics import locate
+from eval.suite import DOCUMENTS, ROOT, SPLITS
 from index.loader import load_documents
 from rag.answerers.features import FEATURES, QUESTION_FEATURES, features, question_features
 from rag.answerers.fitted import FittedAnswerer
@@ -38,25 +39,10 @@ from rag.chain import Assistant
 from rag.config import Settings
 from rag.ingest import index_with
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "eval" / "datasets"
-#: (name, documents, development sets). The LlamaIndex covid set is left out: its evidence is whole pages,
-#: which would label every sentence of a page as an answer.
+#: (name, documents, development sets): eval/suite.py's, less the LlamaIndex covid set, whose evidence is
+#: whole pages (it would label every sentence of a page as an answer).
 DEVELOPMENT: list[tuple[str, list[Path], list[Path]]] = [
-    (
-        "article",
-        [ROOT / "data" / "article.txt"],
-        [
-            DATA / "article.jsonl",
-            DATA / "article_holdout.jsonl",
-            DATA / "article_holdout2.jsonl",
-            DATA / "article_holdout3.jsonl",
-        ],
-    ),
-    ("covid", [DATA / "origin_of_covid19" / "document.txt"], [DATA / "covid_unanswerable.jsonl"]),
-    ("sotu", [DATA / "sotu" / "document.txt"], [DATA / "sotu" / "dev.jsonl"]),
-    ("alice", [DATA / "alice" / "document.txt"], [DATA / "alice" / "dev.jsonl"]),
-    ("grimm", sorted((DATA / "grimm" / "docs").glob("*.txt")), [DATA / "grimm" / "dev.jsonl"]),
+    (name, DOCUMENTS[name], [p for p in SPLITS["dev"][name] if p.suffix == ".jsonl"]) for name in DOCUMENTS
 ]
 MAX_FALSE_ABSTENTION = 0.05
 

@@ -5,8 +5,9 @@ spaCy's small English pipeline (``en_core_web_sm`` 3.8.0, installed from PyPI as
 sentence's named entities with their OntoNotes types (PERSON, ORG, GPE, DATE, CARDINAL, ...). The answerer
 compares them with the kind of answer a question asks for and with the names the question shares with the
 document. Questions themselves are not run through spaCy: they are short, often lower-case and misspelt,
-where a tagger trained on edited text is weak, and loading it would triple a command-line answer's
-start-up. They are matched against the document's own entities instead (``rag/question.py``).
+where a tagger trained on edited text is weak, and importing and loading it takes about 3 s, as much
+again as a command-line answer's whole start-up. They are matched against the document's own entities
+instead (``rag/question.py``).
 """
 
 from __future__ import annotations

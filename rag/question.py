@@ -33,6 +33,7 @@ ENGLISH_WORDS = NOUN_CLASSES.parent / "english_words.txt.gz"
 _SUFFIXES = ("s", "es", "ed", "d", "ing", "ly", "er", "est", "ers")
 #: Function words a typo may stand for ("wat" -> "what", "becuase" -> "because").
 _FUNCTION_WORDS = sorted(w for w in STOPWORDS | QUESTION_WORDS if len(w) >= 3)
+_QUESTION_WORDS = sorted(QUESTION_WORDS)
 
 # OntoNotes entity labels (spaCy's English models) for each kind of answer.
 PERSON = frozenset({"PERSON", "NORP", "ORG"})
@@ -74,7 +75,7 @@ def is_english(word: str) -> bool:
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             base = word[: -len(suffix)]
-            if base in known or base + "e" in known or (suffix in {"ies", "ied"} and base + "y" in known):
+            if base in known or base + "e" in known:
                 return True
     return word.endswith(("ies", "ied")) and word[:-3] + "y" in known
 
@@ -166,7 +167,7 @@ class Vocabulary:
             return word
         if stem(word) in self.idf or (is_english(word) and not first):
             return word
-        pools = [sorted(QUESTION_WORDS)] if first else []
+        pools = [_QUESTION_WORDS] if first else []
         if not is_english(word):
             pools.append(_FUNCTION_WORDS)
         for pool in pools:  # a question's first word is most likely a question word
@@ -175,15 +176,18 @@ class Vocabulary:
                 return str(near[0])
         return word
 
+    def terms(self, tokens: list[str]) -> list[str]:
+        """The content terms of folded ``tokens``, in order and unique; a word that is not English is read
+        as the document's term it is a typo of."""
+        content = (w for w in tokens if w not in STOPWORDS and w not in QUESTION_WORDS)
+        return list(dict.fromkeys(stem(w) if is_english(w) else self.correct(stem(w)) for w in content))
+
     def analyse(self, text: str, context: str = "") -> Question:
         tokens = [self.fix(w, first=i == 0) for i, w in enumerate(words(text))]
-        raw = [stem(w) for w in tokens if w not in STOPWORDS and w not in QUESTION_WORDS]
-        ordered = list(dict.fromkeys(t if is_english(w) else self.correct(t) for w, t in _pairs(tokens, raw)))
+        ordered = self.terms(tokens)
         weights = {t: self.idf.get(t, self.unseen_idf) for t in ordered}
-        for w in words(context):
-            if w not in STOPWORDS and w not in QUESTION_WORDS:
-                t = self.correct(stem(w))
-                weights.setdefault(t, 0.3 * self.idf.get(t, self.unseen_idf))
+        for t in self.terms(words(context)):
+            weights.setdefault(t, 0.3 * self.idf.get(t, self.unseen_idf))
         total = sum(weights.values()) or 1.0
         unknown = sum(w for t, w in weights.items() if t not in self.idf) / total
         present = set(ordered)
@@ -194,8 +198,3 @@ class Vocabulary:
                 if part and not any(part <= g for g in names):
                     names = [g for g in names if not g < part] + [part]
         return Question(text, tuple(tokens), tuple(ordered), weights, tuple(names), expected_labels(tokens), unknown)
-
-
-def _pairs(tokens: list[str], stems: list[str]) -> list[tuple[str, str]]:
-    content = [w for w in tokens if w not in STOPWORDS and w not in QUESTION_WORDS]
-    return list(zip(content, stems, strict=True))

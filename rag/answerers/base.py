@@ -12,6 +12,8 @@ import numpy as np
 from langchain_core.documents import Document
 
 from core.contract import Draft
+from rag.corpus import Corpus
+from rag.verify import is_instruction
 
 Vector = np.ndarray[Any, np.dtype[np.float32]]
 
@@ -32,6 +34,18 @@ class AnswerRequest:
     query_vector: Vector | None = None
     probe_vectors: Mapping[str, Vector] = field(default_factory=dict)
     previous: tuple[int, ...] = ()
+
+
+def candidate_sentences(corpus: Corpus, passages: list[Document]) -> dict[int, int]:
+    """The sentences of the retrieved ``passages`` (indices into ``corpus.sentences``), each mapped to the
+    rank of the first passage that holds it; a planted instruction is never a candidate answer."""
+    seen: dict[int, int] = {}
+    for rank, doc in enumerate(passages):
+        meta = doc.metadata
+        for i in corpus.sentences_in(meta["source"], int(meta["start"]), int(meta["end"])):
+            if i not in seen and not is_instruction(corpus.sentences[i].text):
+                seen[i] = rank
+    return seen
 
 
 class Answerer(ABC):

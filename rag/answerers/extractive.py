@@ -26,11 +26,10 @@ import re
 from dataclasses import dataclass, replace
 
 from core.contract import ABSTAIN_MESSAGE, Citation, Draft
-from rag.answerers.base import Answerer, AnswerRequest
+from rag.answerers.base import Answerer, AnswerRequest, candidate_sentences
 from rag.condense import TITLES
 from rag.corpus import Corpus
 from rag.text import QUESTION_WORDS, STOPWORDS, fold, stem, terms
-from rag.verify import is_instruction
 
 DEFAULT_THRESHOLD = 0.10
 MAX_SENTENCES = 2
@@ -294,13 +293,7 @@ class ExtractiveAnswerer(Answerer):
 
     # -- scoring -------------------------------------------------------------------------------------------
     def _candidates(self, request: AnswerRequest) -> list[int]:
-        seen: dict[int, None] = {}
-        for doc in request.passages:
-            meta = doc.metadata
-            for i in self.corpus.sentences_in(meta["source"], int(meta["start"]), int(meta["end"])):
-                if not is_instruction(self.corpus.sentences[i].text):  # a planted command is never an answer
-                    seen.setdefault(i, None)
-        return list(seen)
+        return list(candidate_sentences(self.corpus, request.passages))
 
     def _analyse(self, question: str) -> _Question:
         return _Question(self._focus(question), self._answer_type(question), _asks_where(question))

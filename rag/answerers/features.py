@@ -69,6 +69,7 @@ def features(
     about = {t: w for t, w in weights.items() if t not in name_terms}
     unseen = corpus.lexicon.unseen_idf or 1.0
     near_previous = {n for i in previous for n in (i, *corpus.neighbours(i))}
+    asked = set(question.terms)
     for row, i in enumerate(candidates):
         own = corpus.sentence_terms[i]
         around = own.union(*(corpus.sentence_terms[n] for n in corpus.neighbours(i)))
@@ -76,12 +77,9 @@ def features(
         names_here = sum(1 for g in question.names if g & own)
         names_near = sum(1 for g in question.names if g & around)
         n_names = len(question.names)
-        typed = False
-        if question.expected:
-            asked = set(question.terms)
-            typed = any(
-                label in question.expected and not group <= asked for label, group, _ in corpus.sentence_entities[i]
-            )
+        typed = bool(question.expected) and any(
+            label in question.expected and not group <= asked for label, group, _ in corpus.sentence_entities[i]
+        )
         rows[row] = (
             float(dense[row]),
             float(dense[row]) - best,

@@ -25,12 +25,11 @@ from typing import Any
 import numpy as np
 
 from core.contract import ABSTAIN_MESSAGE, Citation, Draft
-from rag.answerers.base import Answerer, AnswerRequest
+from rag.answerers.base import Answerer, AnswerRequest, candidate_sentences
 from rag.answerers.features import features, question_features
 from rag.answerers.sentence_model import SentenceModel, load_model
 from rag.corpus import Corpus
 from rag.question import Question
-from rag.verify import is_instruction
 
 MAX_SENTENCES = 2
 #: Candidates a second sentence is looked for among, after the best.
@@ -67,12 +66,7 @@ class FittedAnswerer(Answerer):
     def candidates(self, request: AnswerRequest) -> tuple[list[int], list[int]]:
         """Sentences of the retrieved passages (never a planted instruction), and the rank of the first
         passage that holds each."""
-        seen: dict[int, int] = {}
-        for rank, doc in enumerate(request.passages):
-            meta = doc.metadata
-            for i in self.corpus.sentences_in(meta["source"], int(meta["start"]), int(meta["end"])):
-                if i not in seen and not is_instruction(self.corpus.sentences[i].text):
-                    seen[i] = rank
+        seen = candidate_sentences(self.corpus, request.passages)
         return list(seen), list(seen.values())
 
     def score(self, request: AnswerRequest) -> Scored:
