@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,17 +96,21 @@ def run_benchmark(
     dataset_paths: Sequence[str | Path],
     baselines: Sequence[str] = BASELINES,
     progress: bool | None = None,
+    transform: Callable[[Example], Example] | None = None,
 ) -> Benchmark:
     """Index ``doc_paths`` into the benchmark's collection in ``settings.store``, then ask every question of
     ``dataset_paths`` to the product (configured by ``settings``) and to each baseline, and score them.
 
-    ``progress``: show a progress bar (``None``: when stderr is a terminal).
+    ``progress``: show a progress bar (``None``: when stderr is a terminal). ``transform`` rewrites each
+    question before it is asked (:func:`eval.dataset.casual`).
     """
     from tqdm import tqdm
 
     docs = load_documents(list(doc_paths))
     texts = {d.source: d.text for d in docs}
     examples = load_examples(dataset_paths)
+    if transform is not None:
+        examples = [transform(ex) for ex in examples]
     missing = check_evidence(examples, texts)
     show = sys.stderr.isatty() if progress is None else progress
     name = collection_name(docs, settings)

@@ -48,7 +48,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         choices=(*BASELINES, "none"),
         help=f"baselines to run beside the product (default all: {' '.join(BASELINES)}; 'none': product only)",
     )
+    parser.add_argument(
+        "--suite",
+        choices=("dev", "blind"),
+        help="run every evaluation document's dev or blind set instead (the extractive and fitted backends, or "
+        "--backend's, beside the baselines; per document and question type; see eval/suite.py)",
+    )
+    parser.add_argument(
+        "--casual", action="store_true", help="with --suite: also ask each question lower-cased, unpunctuated, one typo"
+    )
     return parser
+
+
+def _suite(args: argparse.Namespace) -> int:
+    from eval import suite
+
+    if args.docs or args.dataset:
+        raise InputError("--suite runs its own documents and question sets; drop --docs and --dataset")
+    backends = [args.backend] if args.backend else ["extractive", "fitted"]
+    ns = argparse.Namespace(
+        split=args.suite,
+        backends=backends,
+        documents=list(suite.DOCUMENTS),
+        baselines=args.baselines,
+        casual=args.casual,
+        store=args.store,
+    )
+    return suite.run(ns)
 
 
 def _inputs(args: argparse.Namespace) -> tuple[list[str], list[str]]:
@@ -64,6 +90,8 @@ def _inputs(args: argparse.Namespace) -> tuple[list[str], list[str]]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark the flags describe, print its table, and write the report files."""
+    if getattr(args, "suite", None):
+        return _suite(args)
     from eval.bench import run_benchmark
     from eval.report import terminal_table, write
 

@@ -15,7 +15,9 @@ JSONL schema, one object a line:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import re
+import zlib
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -116,3 +118,16 @@ def load_dataset(path: str | Path) -> list[Example]:
     if not p.is_file():
         raise InputError(f"dataset {p} does not exist" if not p.exists() else f"dataset {p} is not a file")
     return load_labelled_rag_dataset(p) if p.suffix == ".json" else load_jsonl(p)
+
+
+def casual(example: Example) -> Example:
+    """``example`` as people type into a chat box: lower case, no question mark, and one typo (two adjacent
+    letters swapped inside the longest word of five or more letters, or none when there is no such word).
+    The same example always gets the same typo; history, facts and evidence are unchanged."""
+    text = example.question.lower().rstrip().rstrip("?!. ").rstrip()
+    words = list(re.finditer(r"[a-z]{5,}", text))
+    if words:
+        word = max(words, key=lambda m: (len(m.group(0)), -m.start()))
+        j = word.start() + 1 + zlib.crc32(example.id.encode()) % (len(word.group(0)) - 2)
+        text = text[:j] + text[j + 1] + text[j] + text[j + 2 :]
+    return replace(example, question=text)

@@ -77,9 +77,11 @@ def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]], numbers: boo
     return [f"| {' | '.join(header)} |", f"| {' | '.join(align)} |", *(f"| {' | '.join(r)} |" for r in rows)]
 
 
-def _results_table(bench: Benchmark) -> list[str]:
+def results_table(bench: Benchmark, keys: Sequence[str] | None = None) -> list[str]:
+    """The figures of every run as a Markdown table (only the metrics named in ``keys``, when given), the
+    best of each row in bold."""
     rows = []
-    for m in METRICS:
+    for m in (m for m in METRICS if keys is None or m.key in keys):
         best = _best(m, bench.runs)
         cells = []
         for r in bench.runs:
@@ -90,7 +92,8 @@ def _results_table(bench: Benchmark) -> list[str]:
     return _md_table(["metric", *(r.name for r in bench.runs)], rows)
 
 
-def _by_type(bench: Benchmark) -> list[str]:
+def by_type(bench: Benchmark) -> list[str]:
+    """Handled questions per question type and run, as a Markdown table."""
     types = sorted({ex.type for ex in bench.examples})
     rows = []
     for t in types:
@@ -147,7 +150,7 @@ def markdown(bench: Benchmark, chart: str | None = "chart.png") -> str:
         "",
         "Best value per row in bold; ↓ marks rows where lower is better.",
         "",
-        *_results_table(bench),
+        *results_table(bench),
         "",
     ]
     if chart:
@@ -171,7 +174,7 @@ def markdown(bench: Benchmark, chart: str | None = "chart.png") -> str:
         "An answerable question is handled when its answer has every key fact (or, without key facts, when the "
         "evidence was retrieved); an unanswerable one when the system declines.",
         "",
-        *_by_type(bench),
+        *by_type(bench),
         "",
         f"## Questions the {product.name} did not handle",
         "",

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from core.errors import run_command
-from eval import report
-from eval.bench import run_benchmark
+from eval import BASELINES, report
+from eval.bench import Benchmark, SystemRun, run_benchmark
+from eval.dataset import casual
 from rag.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,35 +71,92 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
+def run_document(
+    doc: str, split: str, backends: Sequence[str], baselines: Sequence[str], casual_too: bool, store: str
+) -> Benchmark:
+    """One document's question set of ``split``: each backend (and, with ``casual_too``, each backend on the
+    casual variants of the questions), then the baselines, merged into one benchmark whose runs are named
+    after them."""
+    runs: list[SystemRun] = []
+    first: Benchmark | None = None
+    for n, backend in enumerate(backends):
+        settings = Settings.from_env(store=store, backend=backend)
+        bench = run_benchmark(
+            settings, DOCUMENTS[doc], SPLITS[split][doc], baselines=baselines if n == 0 else (), progress=False
+        )
+        first = first or bench
+        product, *others = bench.runs
+        runs.append(replace(product, name=backend))
+        if casual_too:
+            variant = run_benchmark(
+                settings, DOCUMENTS[doc], SPLITS[split][doc], baselines=(), progress=False, transform=casual
+            )
+            runs.append(replace(variant.runs[0], name=f"{backend} casual"))
+        runs.extend(others)
+    assert first is not None
+    return replace(first, runs=sorted(runs, key=lambda r: r.name in baselines))
+
+
+def table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in [header, *rows])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--split", choices=sorted(SPLITS), default="dev")
-    parser.add_argument("--backend", nargs="+", default=["extractive", "fitted"])
-    parser.add_argument("--docs", nargs="+", choices=sorted(DOCUMENTS), default=list(DOCUMENTS))
-    parser.add_argument("--store", help="store for the benchmark collections (default: a temporary one)")
+    add_arguments(parser)
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     args = parser.parse_args(argv)
+    return run_command(lambda: run(args), args.debug)
 
-    def run() -> int:
-        rows = []
-        with tempfile.TemporaryDirectory() as tmp:
-            for doc in args.docs:
-                for backend in args.backend:
-                    settings = Settings.from_env(store=args.store or tmp, backend=backend)
-                    bench = run_benchmark(
-                        settings, DOCUMENTS[doc], SPLITS[args.split][doc], baselines=(), progress=False
-                    )
-                    report.write(bench, OUT / f"suite-{args.split}" / f"{doc}-{backend}")
-                    m = bench.runs[0].metrics
-                    rows.append([doc, backend, *(_fmt(m.get(key)) for key, _ in COLUMNS)])
-        header = ["document", "backend", *(label for _, label in COLUMNS)]
-        widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-        for r in [header, *rows]:
-            print("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
-        print(f"reports: {OUT / f'suite-{args.split}'}/<document>-<backend>/report.md")
-        return 0
 
-    return run_command(run, args.debug)
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The suite's flags (also ``rag eval --suite SPLIT``)."""
+    parser.add_argument("--split", choices=sorted(SPLITS), default="dev")
+    parser.add_argument("--backend", nargs="+", default=["extractive", "fitted"], dest="backends")
+    parser.add_argument("--docs", nargs="+", choices=sorted(DOCUMENTS), default=list(DOCUMENTS), dest="documents")
+    parser.add_argument(
+        "--baselines",
+        nargs="*",
+        metavar="NAME",
+        choices=(*BASELINES, "none"),
+        help=f"baselines to run beside the backends (default all: {' '.join(BASELINES)}; 'none': backends only)",
+    )
+    parser.add_argument(
+        "--casual",
+        action="store_true",
+        help="also ask every question as typed casually (lower case, no question mark, one typo)",
+    )
+    parser.add_argument("--store", help="store for the benchmark collections (default: a temporary one)")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the suite the flags describe: print one table, write each document's report and a summary."""
+    baselines = BASELINES if args.baselines is None else tuple(b for b in args.baselines if b != "none")
+    out = OUT / f"suite-{args.split}"
+    rows: list[list[str]] = []
+    summary = [f"# Evaluation suite: {args.split} sets", "", _SPLIT_NOTES[args.split], ""]
+    with tempfile.TemporaryDirectory() as tmp:
+        for doc in args.documents:
+            bench = run_document(doc, args.split, args.backends, baselines, args.casual, args.store or tmp)
+            report.write(bench, out / doc)
+            names = [Path(p).name for p in SPLITS[args.split][doc]]
+            summary += [f"## {doc} ({len(bench.examples)} questions: {', '.join(names)})", ""]
+            summary += [*report.results_table(bench, [key for key, _ in COLUMNS]), "", *report.by_type(bench), ""]
+            for r in bench.runs:
+                rows.append([doc, r.name, *(_fmt(r.metrics.get(key)) for key, _ in COLUMNS)])
+    print(table(rows, ["document", "system", *(label for _, label in COLUMNS)]))
+    (out / "README.md").write_text("\n".join(summary), encoding="utf-8")
+    print(f"summary: {out / 'README.md'}; reports: {out}/<document>/report.md")
+    return 0
+
+
+_SPLIT_NOTES = {
+    "dev": "Development sets: read and tuned on (and the fitted answerer is trained on them), so optimistic.",
+    "blind": "Blind sets: written by helpers who saw only the document, never read by the team, measured once "
+    "at the end of a change.",
+}
 
 
 if __name__ == "__main__":

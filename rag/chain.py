@@ -131,10 +131,14 @@ class Assistant:
         if not self.corpus.chunks:
             raise StoreError(f"collection {settings.collection!r} is empty; add documents with: rag index FILE")
         self.embeddings = store.embeddings
-        self.retriever = hybrid_retriever(
-            self.corpus, store.vectorstore(), store.vectorstore(sentences=True), settings.k, CANDIDATES
-        )
         self.answerer = make_answerer(settings, self.corpus)
+        self.retriever = hybrid_retriever(
+            self.corpus,
+            store.vectorstore(),
+            store.vectorstore(sentences=True),
+            max(settings.k, self.answerer.pool),
+            CANDIDATES,
+        )
 
     def prepare(self, question: Any, history: Any = None) -> TurnState:
         """Clean the inputs, condense the follow-up, embed once, retrieve: everything before answering."""
@@ -153,7 +157,7 @@ class Assistant:
             vectors,
             self.corpus.quoted(turns[-QUOTED_TURNS:]),
         )
-        return TurnState(text, condensed, docs, request, t0, time.perf_counter())
+        return TurnState(text, condensed, docs[: self.settings.k], request, t0, time.perf_counter())
 
     def _finish(self, state: TurnState, draft: Draft) -> Answer:
         standalone = state.condensed.question if state.condensed.question != state.question else None

@@ -6,6 +6,7 @@ itself runs on real Chroma stores with the real model, the product beside its ba
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -19,7 +20,7 @@ from core.errors import InputError
 from eval import BASELINES
 from eval.baselines import TopPassagePipeline, tutorial_chunks
 from eval.bench import Benchmark, check_evidence, load_examples, run_benchmark
-from eval.dataset import ARTICLE_SET, DATASETS, Example, load_dataset
+from eval.dataset import ARTICLE_SET, DATASETS, Example, casual, load_dataset
 from eval.metrics import Span, is_hit, score
 from eval.report import markdown, results_json, terminal_table, write
 from eval.summary import METRICS, summarize
@@ -297,3 +298,43 @@ def test_python_m_eval_reports_mistakes_in_one_line(tmp_path: Path, args: list[s
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines()[-1].startswith("error: ") and message in proc.stderr
     assert "Traceback" not in proc.stderr and not (tmp_path / "out").exists()
+
+
+# -- casual variants and the suite over every document ------------------------------------------------------
+def test_casual_variant_lowercases_drops_the_mark_and_swaps_two_letters_once() -> None:
+    ex = Example("q-1", "When did the Governor sign the Emergency order?", True)
+    out = casual(ex)
+    assert out == casual(ex) and out.id == ex.id and out.answerable
+    assert not out.question.endswith("?") and out.question == out.question.lower()
+    plain = ex.question.lower().rstrip("?")
+    diff = [i for i, (a, b) in enumerate(zip(plain, out.question, strict=True)) if a != b]
+    assert len(diff) == 2 and diff[1] == diff[0] + 1  # one adjacent swap ...
+    assert plain[diff[0]] == out.question[diff[1]] and plain[diff[1]] == out.question[diff[0]]
+    assert "emergency" not in out.question  # ... inside the longest word
+    assert casual(Example("q-2", "Who is he?", True)).question == "who is he"  # no word long enough to mistype
+
+
+def test_suite_merges_backends_casual_variants_and_baselines(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eval import suite
+
+    small = tmp_path / "small.jsonl"
+    lines = ARTICLE_SET.read_text(encoding="utf-8").splitlines()
+    small.write_text("\n".join(lines[:3] + lines[-2:]) + "\n", encoding="utf-8")
+    monkeypatch.setattr(suite, "SPLITS", {"dev": {"article": [small]}})
+    monkeypatch.setattr(suite, "OUT", tmp_path / "out")
+    args = argparse.Namespace(
+        split="dev",
+        backends=["extractive"],
+        documents=["article"],
+        baselines=["bm25"],
+        casual=True,
+        store=str(settings.store),
+    )
+    assert suite.run(args) == 0
+    summary = (tmp_path / "out" / "suite-dev" / "README.md").read_text(encoding="utf-8")
+    assert "| metric | extractive | extractive casual | bm25 |" in summary and "| type |" in summary
+    data = json.loads((tmp_path / "out" / "suite-dev" / "article" / "results.json").read_text(encoding="utf-8"))
+    assert list(data["systems"]) == ["extractive", "extractive casual", "bm25"]
+    assert len(data["questions"]) == 5 and all(len(q["systems"]) == 3 for q in data["questions"])

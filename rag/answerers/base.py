@@ -52,6 +52,9 @@ class Answerer(ABC):
     """Answers a question from retrieved passages, citing exact spans of the sources."""
 
     name: str
+    #: Passages this answerer reads per question, when more than the ``k`` the answer shows (0: just ``k``).
+    #: The chain retrieves ``max(k, pool)``; the answer's ``retrieved`` keeps the first ``k``.
+    pool: int = 0
 
     @abstractmethod
     def answer(self, request: AnswerRequest) -> Draft:
