@@ -146,14 +146,15 @@ class Assistant:
         turns = clean_history(history)
         t0 = time.perf_counter()
         condensed = condense(text, turns, self.corpus.people)
-        texts = list(dict.fromkeys([condensed.query, *self.answerer.probes(condensed.question)]))
+        query = self.corpus.lexicon.spelled(condensed.query)  # typos of the document's words corrected
+        texts = list(dict.fromkeys([query, *self.answerer.probes(condensed.question)]))
         vectors = dict(zip(texts, self.embeddings.encode(texts), strict=True))  # the turn's one embedding call
-        docs = self.retriever.retrieve(condensed.query, vectors[condensed.query])
+        docs = self.retriever.retrieve(query, vectors[query])
         request = AnswerRequest(
             condensed.question,
             docs,
             condensed.context,
-            vectors[condensed.query],
+            vectors[query],
             vectors,
             self.corpus.quoted(turns[-QUOTED_TURNS:]),
         )

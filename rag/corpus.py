@@ -66,7 +66,9 @@ class Corpus:
                     for term in group:
                         if group not in groups.setdefault(term, []):
                             groups[term].append(group)
-        self.lexicon = Vocabulary(self.bm25.idf, self.bm25.unseen_idf(), groups)
+        self.lexicon = Vocabulary(
+            self.bm25.idf, self.bm25.unseen_idf(), groups, lambda: (s.text for s in self.sentences)
+        )
         self._by_source = {}
         for i, s in enumerate(self.sentences):
             self._by_source.setdefault(s.source, []).append(i)

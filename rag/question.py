@@ -19,14 +19,18 @@ from __future__ import annotations
 
 import gzip
 import json
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extractOne
 
-from rag.text import QUESTION_WORDS, STOPWORDS, stem, words
+from rag.text import QUESTION_WORDS, STOPWORDS, fold, stem, words
+
+_LETTERS = re.compile(r"[^\W\d_]{5,}")
 
 NOUN_CLASSES = Path(__file__).resolve().parent / "data" / "noun_classes.json"
 ENGLISH_WORDS = NOUN_CLASSES.parent / "english_words.txt.gz"
@@ -136,8 +140,11 @@ class Vocabulary:
     unseen_idf: float
     #: For each term that is part of a named entity, the term groups of the entities it is part of.
     entity_groups: dict[str, list[frozenset[str]]]
+    #: The document's texts, read once when a query is first spelled (:meth:`spelled`).
+    texts: Callable[[], Iterable[str]] = field(default=lambda: ())
 
     def __post_init__(self) -> None:
+        self._surface: dict[str, str] | None = None
         self._corrected: dict[str, str] = {}
         self._by_length: dict[int, list[str]] = {}
         for t in self.idf:
@@ -159,6 +166,29 @@ class Vocabulary:
             return term
         found = extractOne(term, pool, scorer=OSA.distance, score_cutoff=limit)
         return str(found[0]) if found else term
+
+    def spelled(self, text: str) -> str:
+        """``text`` with each word that is neither English nor the document's, and a small typo of one of the
+        document's words, replaced by that word as the document writes it ("catepillar" -> "caterpillar"):
+        the query retrieval searches with, so that BM25 and the embedding see the document's spelling."""
+
+        def repl(m: re.Match[str]) -> str:
+            word = fold(m.group(0)).lower()
+            if word in STOPWORDS or is_english(word) or stem(word) in self.idf:
+                return m.group(0)
+            near = self.correct(stem(word))
+            return self.surface(near) if near != stem(word) else m.group(0)
+
+        return _LETTERS.sub(repl, text)
+
+    def surface(self, term: str) -> str:
+        """The first word of the document whose stem is ``term`` (``term`` itself when there is none)."""
+        if self._surface is None:
+            self._surface = {}
+            for text in self.texts():
+                for w in words(text):
+                    self._surface.setdefault(stem(w), w)
+        return self._surface.get(term, term)
 
     def fix(self, word: str, first: bool = False) -> str:
         """A folded word as the document or English spells it: a function word one edit off ("becuase", or
