@@ -28,13 +28,14 @@ from typing import Any
 
 import numpy as np
 
+from core.errors import ConfigError
 from eval.bench import collection_name, load_examples
 from eval.metrics import locate
 from eval.suite import DOCUMENTS, ROOT, SPLITS
 from index.loader import load_documents
 from rag.answerers.features import FEATURES, QUESTION_FEATURES, features, question_features
 from rag.answerers.fitted import FittedAnswerer
-from rag.answerers.sentence_model import MODEL_PATH, SentenceModel
+from rag.answerers.sentence_model import MODEL_PATH, SentenceModel, load_model
 from rag.chain import Assistant
 from rag.config import Settings
 from rag.ingest import index_with
@@ -75,7 +76,7 @@ def collect(name: str, docs: list[Path], sets: list[Path], store: str) -> Rows:
         question = corpus.analyse(req.question, req.context)
         if indices and req.query_vector is not None:
             dense = corpus.sentence_vectors[indices] @ req.query_vector
-            x = features(corpus, question, indices, dense, ranks, req.previous, bool(req.context))
+            x = features(corpus, question, indices, dense, ranks, req.previous, bool(req.context), req.query_vector)
         else:
             x = np.zeros((0, len(FEATURES)))
         spans = locate(ex.evidence, texts) if ex.answerable else []
@@ -175,7 +176,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args()
     started = time.perf_counter()
-    if not MODEL_PATH.exists():  # the assistant needs a model to start; this one is replaced below
+    try:
+        load_model()
+    except ConfigError:  # missing, or fitted on other features: the assistant needs one to start; replaced below
         n = len(FEATURES)
         MODEL_PATH.write_text(json.dumps(SentenceModel(np.zeros(n), np.ones(n), np.zeros(n), 0.0, 0.5, 0.8).to_dict()))
     with tempfile.TemporaryDirectory() as tmp:

@@ -23,6 +23,7 @@ FEATURES = (
     "dense",
     "dense_gap",
     "dense_rank",
+    "dense_window",
     "lexical",
     "lexical_near",
     "about",
@@ -47,6 +48,14 @@ def _coverage(weights: dict[str, float], present: frozenset[str] | set[str]) -> 
     return sum(w for t, w in weights.items() if t in present) / total if total else 1.0
 
 
+def _window_similarity(corpus: Corpus, i: int, query: np.ndarray[Any, np.dtype[np.float32]]) -> float:
+    """Cosine of the question with the sentence read with its neighbours (the mean of their vectors): what a
+    sentence means often depends on the one before it."""
+    window = corpus.sentence_vectors[[i, *corpus.neighbours(i)]].sum(axis=0)
+    norm = float(np.linalg.norm(window))
+    return float(window @ query) / norm if norm else 0.0
+
+
 def features(
     corpus: Corpus,
     question: Question,
@@ -55,8 +64,10 @@ def features(
     chunk_ranks: Sequence[int],
     previous: Sequence[int] = (),
     followup: bool = False,
+    query: np.ndarray[Any, np.dtype[np.float32]] | None = None,
 ) -> np.ndarray[Any, np.dtype[np.float64]]:
-    """One row of :data:`FEATURES` per candidate sentence (indices into ``corpus.sentences``)."""
+    """One row of :data:`FEATURES` per candidate sentence (indices into ``corpus.sentences``); ``dense`` are
+    their cosines with the question, whose vector is ``query``."""
     rows = np.zeros((len(candidates), len(FEATURES)))
     if not len(candidates):
         return rows
@@ -84,6 +95,7 @@ def features(
             float(dense[row]),
             float(dense[row]) - best,
             1.0 / (1.0 + dense_rank[row]),
+            _window_similarity(corpus, i, query) if query is not None else float(dense[row]),
             _coverage(weights, own),
             _coverage(weights, around),
             _coverage(about, own),

@@ -81,7 +81,9 @@ class FittedAnswerer(Answerer):
         if not indices or request.query_vector is None:
             return Scored(question, [], np.zeros((0, 0)), np.zeros(0))
         dense = self.corpus.sentence_vectors[indices] @ request.query_vector
-        rows = features(self.corpus, question, indices, dense, ranks, request.previous, bool(request.context))
+        rows = features(
+            self.corpus, question, indices, dense, ranks, request.previous, bool(request.context), request.query_vector
+        )
         probs = self.model.probabilities(rows)
         order = np.argsort(-probs, kind="stable")
         return Scored(question, [indices[j] for j in order], rows[order], probs[order])
