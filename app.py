@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, assistant: Any = None, web: Web
 
 #: The settings ``python app.py`` takes as flags; each is declared once, with its help text and variable.
 SERVE_FLAGS = ("host", "port", "embed_origins")
-ANSWER_FLAGS = ("store", "collection", "backend")
+ANSWER_FLAGS = ("store", "collection", "chroma_url", "backend")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -28,6 +28,8 @@ class Citation:
     end: int
     quote: str
     score: float
+    #: The 1-based page the quote starts on, for a paged document (PDF); None otherwise (and left out of JSON).
+    page: int | None = None
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,12 @@ class Answer:
     sentences: list[SentenceCheck] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON-ready form of the contract."""
-        return asdict(self)
+        """The JSON-ready form of the contract (a citation's ``page`` only where the document has pages)."""
+        out = asdict(self)
+        for c in out["citations"]:
+            if c.get("page") is None:
+                c.pop("page", None)
+        return out
 
 
 @dataclass
@@ -118,6 +124,7 @@ def _citation(value: Any) -> Citation:
         raise InputError("a history citation needs a source name and whole-number offsets start <= end")
     quote = value.get("quote")
     score = value.get("score")
+    page = value.get("page")
     return Citation(
         int(value.get("id") or 0),
         source,
@@ -125,6 +132,7 @@ def _citation(value: Any) -> Citation:
         end,
         quote if isinstance(quote, str) else "",
         float(score) if isinstance(score, int | float) else 0.0,
+        page if isinstance(page, int) and not isinstance(page, bool) and page > 0 else None,
     )
 
 

@@ -141,7 +141,7 @@ def tutorial_search(settings: Settings, collection: str, docs: Sequence[SourceDo
 
     chunks = tutorial_chunks(docs)
     embeddings = get_embeddings(settings.embedding_model, settings.threads, settings.embedding_backend)
-    client = open_client(settings.store)
+    client = open_client(settings.store, settings.chroma_url)
     store = Chroma(client=client, collection_name=collection, embedding_function=embeddings)
     if set(store.get(include=[])["ids"]) != {str(c.id) for c in chunks}:
         store.reset_collection()

@@ -180,8 +180,29 @@ def markdown(bench: Benchmark, chart: str | None = "chart.png") -> str:
         "",
         *_misses(product),
         "",
+        *_pages(product),
     ]
     return "\n".join(out)
+
+
+def _cited(r: Scored) -> str:
+    return "; ".join(f"{c.source}, p. {c.page}" if c.page else c.source for c in r.answer.citations)
+
+
+def _pages(run: SystemRun, limit: int = 30) -> list[str]:
+    """For paged documents (PDF): where each answer's citations are, by page."""
+    paged = [r for r in run.scored if any(c.page for c in r.answer.citations)]
+    if not paged:
+        return []
+    rows = [[f"`{r.example.id}`", " ".join(r.example.question.split())[:80], _cited(r)] for r in paged[:limit]]
+    return [
+        "## Citations by page",
+        "",
+        f"{len(paged)} of {sum(not r.answer.abstained for r in run.scored)} answers cite a page of a paged document.",
+        "",
+        *_md_table(["question", "asked", "cited"], rows, False),
+        "",
+    ]
 
 
 def results_json(bench: Benchmark) -> dict[str, Any]:
@@ -215,6 +236,10 @@ def results_json(bench: Benchmark) -> dict[str, Any]:
                         "hit_rank": run.scored[i].hit_rank,
                         "key_fact_recall": run.scored[i].fact_recall if ex.key_facts else None,
                         "citations": len(run.scored[i].answer.citations),
+                        "cited": [
+                            {"source": c.source, "start": c.start, "end": c.end, "page": c.page}
+                            for c in run.scored[i].answer.citations
+                        ],
                         "citations_supported": run.scored[i].citations_supported,
                         "total_ms": run.scored[i].answer.timings_ms.get("total"),
                         "handled": _handled(run.scored[i]),

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from index.chunker import chunk_document
 from index.embeddings import DEFAULT_BACKEND, DEFAULT_MODEL, DEFAULT_THREADS, get_embeddings
-from index.loader import BUNDLED_ARTICLE, load_documents
-from index.store import IndexReport, Store, open_client
+from index.loader import BUNDLED_ARTICLE, Skipped, load_tree
+from index.store import DocumentRecord, IndexReport, Store, open_client
 
 DEFAULT_CHUNK_SIZE = 400
 DEFAULT_CHUNK_OVERLAP = 100
@@ -24,10 +24,11 @@ def open_store(
     model: str = DEFAULT_MODEL,
     threads: int = DEFAULT_THREADS,
     backend: str = DEFAULT_BACKEND,
+    url: str = "",
 ) -> Store:
-    """The collection ``collection`` of the store at ``store``, with the embedding model ``model`` (not yet
-    loaded), run by ``backend`` ("onnx" or "torch")."""
-    return Store(open_client(store), collection, get_embeddings(model, threads, backend))
+    """The collection ``collection`` of the store at ``store`` (or of the Chroma server at ``url``), with the
+    embedding model ``model`` (not yet loaded), run by ``backend`` ("onnx" or "torch")."""
+    return Store(open_client(store, url), collection, get_embeddings(model, threads, backend))
 
 
 def index_paths(
@@ -41,15 +42,22 @@ def index_paths(
     threads: int = DEFAULT_THREADS,
     backend: str = DEFAULT_BACKEND,
     progress: bool = False,
-) -> list[IndexReport]:
-    """Index ``paths`` (default: the bundled article) into ``collection``, idempotently."""
-    docs = load_documents(list(paths) or [BUNDLED_ARTICLE])
-    target = open_store(store, collection, model, threads, backend)
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    name: str | None = None,
+    url: str = "",
+) -> tuple[list[IndexReport], list[Skipped]]:
+    """Index the files ``paths`` name (folders recursively; default: the bundled article) into
+    ``collection``, idempotently: what each document's indexing did, and the files skipped with their reason."""
+    docs, skipped = load_tree(list(paths) or [BUNDLED_ARTICLE], include, exclude, name)
+    if not docs:
+        return [], skipped
+    target = open_store(store, collection, model, threads, backend, url)
     reports = []
     for doc in docs:
         chunks, sentences = chunk_document(doc, chunk_size, chunk_overlap)
         reports.append(target.index(doc, chunks, sentences, progress=progress))
-    return reports
+    return reports, skipped
 
 
 __all__ = [
@@ -57,7 +65,9 @@ __all__ = [
     "DEFAULT_CHUNK_OVERLAP",
     "DEFAULT_CHUNK_SIZE",
     "DEFAULT_MODEL",
+    "DocumentRecord",
     "IndexReport",
+    "Skipped",
     "Store",
     "index_paths",
     "open_store",

@@ -39,6 +39,8 @@ class Sentence:
     #: Named entities as ``(start, end, label)`` in ``text`` (index time, :mod:`index.analysis`); ``None`` when
     #: the sentence was stored before analysis existed.
     entities: tuple[tuple[int, int, str], ...] | None = None
+    #: False for page furniture and reference lists (:mod:`index.formats`): searchable, never quoted.
+    quotable: bool = True
 
 
 def _stable_id(kind: str, source: str, text: str, seen: dict[str, int]) -> str:
@@ -86,8 +88,18 @@ def chunk_document(doc: SourceDocument, size: int = 400, overlap: int = 100) -> 
     text = doc.text
     spans = split_sentences(text)
     seen: dict[str, int] = {}
+    furniture = doc.furniture
     sentences = [
-        Sentence(_stable_id("s", doc.source, text[s:e], seen), doc.source, s, e, text[s:e], b) for s, e, b in spans
+        Sentence(
+            _stable_id("s", doc.source, text[s:e], seen),
+            doc.source,
+            s,
+            e,
+            text[s:e],
+            b,
+            quotable=not any(a < e and s < z for a, z in furniture),
+        )
+        for s, e, b in spans
     ]
     chunks = []
     for first, last in _pack(text, spans, size, overlap):

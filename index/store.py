@@ -1,15 +1,20 @@
-"""The persistent ChromaDB store: chunks (what retrieval returns) and sentences (what answers quote).
+"""The persistent ChromaDB store: chunks (what retrieval returns), sentences (what answers quote), documents.
 
 One named collection holds a corpus's chunks; a sibling collection ``<name>.sentences`` holds its sentences,
 so answer selection can compare the question with every candidate sentence without embedding anything at
-question time. Both record the embedding model and its dimension; opening them with another model raises
-:class:`~core.errors.EmbeddingMismatchError` instead of returning meaningless neighbours.
+question time; ``<name>.documents`` holds one record per document (name, path, type, page starts, counts,
+content hash, when it was indexed). The record is written last, when a document's chunks and sentences are
+all stored, and removed first when it is replaced or deleted: a document without one was not finished and
+is redone by the next ``rag index``. All record the embedding model and its dimension; opening them with
+another model raises :class:`~core.errors.EmbeddingMismatchError` instead of returning meaningless neighbours.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +33,8 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,60}[A-Za-z0-9]$")
 _SENTENCES = ".sentences"
+_DOCUMENTS = ".documents"
+_SIBLINGS = (_SENTENCES, _DOCUMENTS)
 
 
 def _entities(meta: dict[str, Any]) -> tuple[tuple[int, int, str], ...] | None:
@@ -35,13 +42,94 @@ def _entities(meta: dict[str, Any]) -> tuple[tuple[int, int, str], ...] | None:
     return tuple(analysis.loads(raw)) if isinstance(raw, str) else None
 
 
+@dataclass(frozen=True)
+class DocumentRecord:
+    """What the store knows of one document (``rag docs list``)."""
+
+    name: str
+    path: str
+    kind: str
+    chunks: int
+    sentences: int
+    sha256: str
+    indexed_at: str
+    pages: tuple[int, ...] = ()
+    chars: int = 0
+    title: str = ""
+    #: How to present the document (``<name>.questions.json`` beside it when indexed; see :mod:`rag.wording`).
+    wording: dict[str, Any] = field(default_factory=dict, compare=False)
+    #: False for a document whose chunks are stored but whose ingest never finished (or that was stored
+    #: before records existed, when nothing is known of it beyond its chunks).
+    complete: bool = True
+
+    @property
+    def page_count(self) -> int | None:
+        return len(self.pages) or None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "path": self.path,
+            "type": self.kind,
+            "pages": self.page_count,
+            "chunks": self.chunks,
+            "sentences": self.sentences,
+            "characters": self.chars,
+            "indexed_at": self.indexed_at,
+            "sha256": self.sha256,
+            "complete": self.complete,
+        }
+
+
+def _record_meta(r: DocumentRecord) -> dict[str, Any]:
+    return {
+        "source": r.name,
+        "path": r.path,
+        "kind": r.kind,
+        "chunks": r.chunks,
+        "sentences": r.sentences,
+        "sha256": r.sha256,
+        "indexed_at": r.indexed_at,
+        "pages": json.dumps(list(r.pages)),
+        "chars": r.chars,
+        "title": r.title,
+        "wording": json.dumps(r.wording, ensure_ascii=False),
+    }
+
+
+def _record(meta: dict[str, Any]) -> DocumentRecord:
+    try:
+        pages = tuple(int(p) for p in json.loads(str(meta.get("pages") or "[]")))
+    except (ValueError, TypeError):
+        pages = ()
+    try:
+        wording = json.loads(str(meta.get("wording") or "{}"))
+    except ValueError:
+        wording = {}
+    return DocumentRecord(
+        name=str(meta.get("source", "")),
+        path=str(meta.get("path", "")),
+        kind=str(meta.get("kind", "text")),
+        chunks=int(meta.get("chunks", 0)),
+        sentences=int(meta.get("sentences", 0)),
+        sha256=str(meta.get("sha256", "")),
+        indexed_at=str(meta.get("indexed_at", "")),
+        pages=pages,
+        chars=int(meta.get("chars", 0)),
+        title=str(meta.get("title", "")),
+        wording=wording if isinstance(wording, dict) else {},
+    )
+
+
 @dataclass
 class StoredCorpus:
-    """Everything retrieval and answering need in memory: chunks, sentences and sentence vectors."""
+    """Everything retrieval and answering need in memory: chunks, sentences and sentence vectors, and the
+    record of each document."""
 
     chunks: list[Chunk]
     sentences: list[Sentence]
     sentence_vectors: np.ndarray[Any, np.dtype[np.float32]]
+    documents: dict[str, DocumentRecord] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -53,6 +141,10 @@ class IndexReport:
     added: int
     removed: int
     unchanged: bool
+    #: The path of the file this document replaced, when it came from another file.
+    replaced: str | None = None
+    #: Whether an earlier ingest of it had been cut off (its chunks stored, its record missing).
+    resumed: bool = False
 
 
 def validate_collection_name(name: str) -> str:
@@ -65,11 +157,14 @@ def validate_collection_name(name: str) -> str:
     return name
 
 
-def open_client(path: str | Path) -> chromadb.ClientAPI:
-    """An embedded Chroma client on ``path`` (created if missing), with telemetry off."""
+def open_client(path: str | Path, url: str = "") -> chromadb.ClientAPI:
+    """A Chroma client with telemetry off: of the server at ``url`` when given (``http://host:port``), else
+    embedded on the folder ``path`` (created if missing)."""
     import chromadb
     from chromadb.config import Settings
 
+    if url:
+        return _http_client(url)
     folder = Path(path)
     if folder.exists() and not folder.is_dir():
         raise StoreError(f"store path {folder} is a file, not a folder; choose another --store")
@@ -78,9 +173,34 @@ def open_client(path: str | Path) -> chromadb.ClientAPI:
         return chromadb.PersistentClient(path=str(folder), settings=Settings(anonymized_telemetry=False))
     except Exception as exc:  # chromadb raises many kinds for a damaged store
         raise StoreError(
-            f"the store at {folder} cannot be opened ({type(exc).__name__}: {exc}); "
-            "delete the folder to rebuild it, or choose another --store"
+            f"the store at {folder} cannot be opened ({type(exc).__name__}: {exc}); nothing was changed: check "
+            "that the folder is a Chroma store you can read, or choose another --store"
         ) from exc
+
+
+def _http_client(url: str) -> chromadb.ClientAPI:
+    """A client of the Chroma server at ``url``, checked with a heartbeat."""
+    from urllib.parse import urlsplit
+
+    import chromadb
+    from chromadb.config import Settings
+
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise StoreError(f"the Chroma server URL {url!r} is not an http(s)://host:port address")
+    ssl = parts.scheme == "https"
+    port = parts.port or (443 if ssl else 8000)
+    try:
+        client = chromadb.HttpClient(
+            host=parts.hostname, port=port, ssl=ssl, settings=Settings(anonymized_telemetry=False)
+        )
+        client.heartbeat()
+    except Exception as exc:  # refused, timed out, not a Chroma server
+        raise StoreError(
+            f"cannot reach the Chroma server at {parts.scheme}://{parts.hostname}:{port} ({type(exc).__name__}: "
+            f"{exc}); start it (chroma run --path DIR --port {port}) or check RAG_CHROMA_URL"
+        ) from exc
+    return client
 
 
 class Store:
@@ -92,6 +212,7 @@ class Store:
         self.embeddings = embeddings
         self._chunks: Any = None
         self._sentences: Any = None
+        self._documents: Any = None
 
     # -- opening ---------------------------------------------------------------------------------------
     def exists(self) -> bool:
@@ -104,7 +225,17 @@ class Store:
     def collection_names(self) -> list[str]:
         """Names of the corpora in this store."""
         names = [c if isinstance(c, str) else c.name for c in self.client.list_collections()]
-        return sorted(n for n in names if not n.endswith(_SENTENCES))
+        return sorted(n for n in names if not n.endswith(_SIBLINGS))
+
+    def drop(self) -> bool:
+        """Delete this collection with its sentences and records; whether it existed."""
+        names = {c if isinstance(c, str) else c.name for c in self.client.list_collections()}
+        found = self.name in names
+        for name in (self.name, *(self.name + s for s in _SIBLINGS)):
+            if name in names:
+                self.client.delete_collection(name)
+        self._chunks = self._sentences = self._documents = None
+        return found
 
     def _expected_metadata(self) -> dict[str, Any]:
         return {
@@ -141,6 +272,13 @@ class Store:
         if self._chunks is None:
             self._chunks = self._open(self.name, create)
             self._sentences = self._open(self.name + _SENTENCES, create)
+        if self._documents is None:
+            try:
+                self._documents = self._open(self.name + _DOCUMENTS, create)
+            except StoreError:
+                if create:
+                    raise
+                # a store written before document records: read on, with records derived from the chunks
         return self
 
     def count(self) -> int:
@@ -166,6 +304,8 @@ class Store:
                 out["paragraph"] = item.paragraph
                 if item.entities is not None:
                     out["ents"] = analysis.dumps(item.entities)
+                if not item.quotable:
+                    out["quotable"] = False
             return out
 
         if kept:  # same text, maybe moved: refresh offsets without re-embedding
@@ -185,15 +325,78 @@ class Store:
     def index(
         self, doc: SourceDocument, chunks: list[Chunk], sentences: list[Sentence], progress: bool = False
     ) -> IndexReport:
-        """Store ``doc``'s chunks and sentences, replacing whatever an earlier version of it left."""
+        """Store ``doc``'s chunks and sentences, replacing whatever an earlier version of it left; its record
+        is written last."""
         self.open(create=True)
-        stored = self._chunks.get(where={"source": doc.source}, include=["metadatas"])
-        same_ids = set(stored["ids"]) == {c.id for c in chunks}
-        if same_ids and all(m.get("doc_sha") == doc.sha256 for m in stored["metadatas"] or []):
+        before = self.record(doc.source)
+        if before is not None and before.complete and before.sha256 == doc.sha256:
+            if before.path != doc.path or before.wording != doc.wording:  # moved, or its wording edited
+                self._write_record(replace(before, path=doc.path, wording=doc.wording))
             return IndexReport(doc.source, len(chunks), 0, 0, unchanged=True)
+        resumed = before is None and bool(self._chunks.get(where={"source": doc.source}, include=[], limit=1)["ids"])
+        if before is not None:
+            self._documents.delete(ids=[doc.source])  # from here until the new record, the document is unfinished
         added, removed = self._sync(self._chunks, doc, chunks, progress)
         self._sync(self._sentences, doc, analysis.analysed(sentences), progress)
-        return IndexReport(doc.source, len(chunks), added, removed, unchanged=False)
+        record = DocumentRecord(
+            name=doc.source,
+            path=doc.path,
+            kind=doc.kind,
+            chunks=len(chunks),
+            sentences=len(sentences),
+            sha256=doc.sha256,
+            indexed_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            pages=doc.pages,
+            chars=len(doc.text),
+            title=doc.title,
+            wording=doc.wording,
+        )
+        self._write_record(record)
+        replaced = before.path if before is not None and before.path != doc.path else None
+        return IndexReport(doc.source, len(chunks), added, removed, unchanged=False, replaced=replaced, resumed=resumed)
+
+    def _write_record(self, record: DocumentRecord) -> None:
+        unit = [1.0] + [0.0] * (self.embeddings.dimension - 1)  # records are looked up by name, never by vector
+        self._documents.upsert(ids=[record.name], embeddings=[unit], metadatas=[_record_meta(record)], documents=[""])
+
+    def remove(self, source: str) -> bool:
+        """Delete document ``source`` (its record first, then its chunks and sentences); whether it was there."""
+        self.open()
+        there = self.record(source) is not None or bool(
+            self._chunks.get(where={"source": source}, include=[], limit=1)["ids"]
+        )
+        if self._documents is not None:
+            self._documents.delete(ids=[source])
+        self._chunks.delete(where={"source": source})
+        self._sentences.delete(where={"source": source})
+        return there
+
+    def record(self, source: str) -> DocumentRecord | None:
+        """The record of document ``source``, None when it has none."""
+        self.open()
+        if self._documents is None:
+            return None
+        got = self._documents.get(ids=[source], include=["metadatas"])
+        return _record(got["metadatas"][0]) if got["ids"] else None
+
+    def documents(self) -> list[DocumentRecord]:
+        """Every document of the collection, by name; one whose chunks are stored without a record is listed
+        as incomplete."""
+        self.open()
+        records: dict[str, DocumentRecord] = {}
+        if self._documents is not None:
+            got = self._documents.get(include=["metadatas"])
+            records = {r.name: r for r in map(_record, got["metadatas"])}
+        counts: dict[str, int] = {}
+        paths: dict[str, str] = {}
+        for meta in self._chunks.get(include=["metadatas"])["metadatas"]:
+            src = str(meta["source"])
+            counts[src] = counts.get(src, 0) + 1
+            paths.setdefault(src, str(meta.get("path", "")))
+        for src, n in counts.items():
+            if src not in records:
+                records[src] = DocumentRecord(src, paths[src], "text", n, 0, "", "", complete=False)
+        return [records[k] for k in sorted(records)]
 
     # -- reading ---------------------------------------------------------------------------------------
     def load(self) -> StoredCorpus:
@@ -220,13 +423,17 @@ class Store:
                 raw_s["documents"][j],
                 int(raw_s["metadatas"][j].get("paragraph", 0)),
                 _entities(raw_s["metadatas"][j]),
+                bool(raw_s["metadatas"][j].get("quotable", True)),
             )
             for j in order
         ]
         embs = raw_s["embeddings"]
         dim = self.embeddings.dimension
         vectors = np.asarray(embs, dtype=np.float32)[order] if len(order) else np.zeros((0, dim), np.float32)
-        return StoredCorpus(chunks, sentences, vectors)
+        documents = {}
+        if self._documents is not None:
+            documents = {r.name: r for r in map(_record, self._documents.get(include=["metadatas"])["metadatas"])}
+        return StoredCorpus(chunks, sentences, vectors, documents)
 
     def vectorstore(self, sentences: bool = False) -> Chroma:
         """The chunk (or sentence) collection as a LangChain ``VectorStore``, for retrieval and LangChain users."""

@@ -10,7 +10,8 @@ from __future__ import annotations
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, Literal
 
 from langchain_core.documents import Document
@@ -24,6 +25,7 @@ from rag.config import Settings
 from rag.corpus import Corpus
 from rag.ingest import store_for
 from rag.retrieve import hybrid_retriever
+from rag.wording import Wording, wording_for
 
 CANDIDATES = 20
 #: Earlier answers whose quotes a follow-up may lean on.
@@ -140,6 +142,11 @@ class Assistant:
             CANDIDATES,
         )
 
+    @cached_property
+    def wording(self) -> Wording:
+        """How this collection is presented: title, placeholder, example questions, abstention message."""
+        return wording_for(self.corpus)
+
     def prepare(self, question: Any, history: Any = None) -> TurnState:
         """Clean the inputs, condense the follow-up, embed once, retrieve: everything before answering."""
         text = clean_question(question)
@@ -162,6 +169,10 @@ class Assistant:
 
     def _finish(self, state: TurnState, draft: Draft) -> Answer:
         standalone = state.condensed.question if state.condensed.question != state.question else None
+        if draft.abstained:  # in the collection's words ("The documents don't say.")
+            draft.answer = self.wording.abstain
+        if self.corpus.pages:  # a PDF's citations carry their page
+            draft.citations = [replace(c, page=self.corpus.page_of(c.source, c.start)) for c in draft.citations]
         times = [state.started, state.retrieved_at, time.perf_counter()]
         return build_answer(state.question, state.passages, draft, self.answerer.name, times, standalone)
 

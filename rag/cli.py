@@ -1,4 +1,4 @@
-"""The ``rag`` command line: index, ask (one question, a batch, or an interactive chat).
+"""The ``rag`` command line: index, ask (one question, a batch, or an interactive chat), docs, collections, eval.
 
 User errors print one line (``error: ...``) and exit 1; usage errors exit 2; never a traceback.
 """
@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from core.contract import Answer
-from core.errors import InputError, RagError, run_command
+from core.errors import DocumentError, InputError, RagError, run_command
 from rag.config import Settings, add_arguments, from_args
 
 #: The settings each group of subcommands takes as flags (declared once, in :class:`rag.config.Settings`).
-STORE_FLAGS = ("store", "collection")
+STORE_FLAGS = ("store", "collection", "chroma_url")
 INDEX_FLAGS = ("chunk_size", "chunk_overlap")
 ANSWER_FLAGS = ("backend", "k")
 
@@ -49,18 +49,119 @@ def format_answer(answer: Answer) -> str:
         lines.append("")
         for c in answer.citations:
             quote = " ".join(c.quote.split())
-            lines.append(f"[{c.id}] {c.source}, characters {c.start}-{c.end}: “{quote}”")
+            where = f"{c.source}, p. {c.page}" if c.page else c.source
+            lines.append(f"[{c.id}] {where}, characters {c.start}-{c.end}: “{quote}”")
     return "\n".join(lines)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    """``rag index``: add or refresh documents in the store."""
-    from rag.ingest import index_with
+    """``rag index``: add or refresh documents (files, folders) in the store; report what was skipped."""
+    from rag.ingest import index_files
 
-    reports = index_with(_settings(args), args.paths, progress=sys.stderr.isatty())
+    settings = _settings(args)
+    reports, skipped = index_files(
+        settings, args.paths, sys.stderr.isatty(), args.include or (), args.exclude or (), args.name
+    )
+    if not reports and len(skipped) == 1 and len(args.paths) <= 1:  # the one file given cannot be read
+        raise DocumentError(f"{skipped[0].path}: {skipped[0].reason}")
     for r in reports:
-        state = "unchanged" if r.unchanged else f"{r.added} chunks embedded, {r.removed} stale removed"
+        if r.unchanged:
+            state = "unchanged"
+        else:
+            state = f"{r.added} chunks embedded, {r.removed} stale removed"
+            if r.replaced:
+                state += f"; replaced the document of that name from {r.replaced}"
+            if r.resumed:
+                state += "; an earlier ingest of it that was cut off is now complete"
         print(f"{r.source}: {r.chunks} chunks ({state})")
+    for s in skipped:
+        print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
+    new = sum(not r.unchanged for r in reports)
+    summary = f"{len(reports)} document{'s' * (len(reports) != 1)} indexed into {settings.collection!r}"
+    summary += f" ({new} new or changed, {len(reports) - new} unchanged)"
+    if skipped:
+        summary += f"; {len(skipped)} file{'s' * (len(skipped) != 1)} skipped"
+    print(summary, file=sys.stderr)
+    return 0 if reports or not skipped else 1
+
+
+def _store(args: argparse.Namespace) -> Any:
+    from rag.ingest import store_for
+
+    return store_for(_settings(args))
+
+
+def cmd_docs_list(args: argparse.Namespace) -> int:
+    """``rag docs list``: the documents of a collection."""
+    store = _store(args)
+    if not store.exists():
+        raise InputError(f"no collection {store.name!r} in this store; see: rag collections list")
+    docs = store.documents()
+    if args.json:
+        print(json.dumps([d.to_dict() for d in docs], ensure_ascii=False, indent=2))
+        return 0
+    rows = [["name", "type", "pages", "chunks", "indexed at"]]
+    for d in docs:
+        when = d.indexed_at or "(before document records)"
+        rows.append([d.name, d.kind, str(d.page_count or "-"), str(d.chunks), when if d.complete else "incomplete"])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    print(f"{len(docs)} document{'s' * (len(docs) != 1)} in {store.name!r}", file=sys.stderr)
+    return 0
+
+
+def cmd_docs_rm(args: argparse.Namespace) -> int:
+    """``rag docs rm NAME ...``: remove documents from a collection."""
+    store = _store(args)
+    if not store.exists():
+        raise InputError(f"no collection {store.name!r} in this store; see: rag collections list")
+    known = {d.name for d in store.documents()}
+    missing = [n for n in args.names if n not in known]
+    if missing:
+        listing = ", ".join(sorted(known)) or "none"
+        raise InputError(f"no document named {missing[0]!r} in {store.name!r} (documents: {listing})")
+    for n in args.names:
+        store.remove(n)
+    out = {"removed": list(args.names), "collection": store.name}
+    print(json.dumps(out) if args.json else f"removed {len(args.names)} document(s) from {store.name!r}")
+    return 0
+
+
+def cmd_collections_list(args: argparse.Namespace) -> int:
+    """``rag collections list``: the collections of a store, with their document and chunk counts."""
+    from rag.ingest import store_for
+
+    settings = _settings(args)
+    names = store_for(settings).collection_names()
+    rows = []
+    for name in names:
+        store = store_for(settings.with_(collection=name))
+        try:
+            docs = store.documents()
+            rows.append({"name": name, "documents": len(docs), "chunks": sum(d.chunks for d in docs)})
+        except RagError as exc:
+            rows.append({"name": name, "documents": None, "chunks": None, "error": str(exc)})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for r in rows:
+        detail = r.get("error") or f"{r['documents']} documents, {r['chunks']} chunks"
+        print(f"{r['name']}  {detail}")
+    print(f"{len(rows)} collection{'s' * (len(rows) != 1)} in {settings.store}", file=sys.stderr)
+    return 0
+
+
+def cmd_collections_rm(args: argparse.Namespace) -> int:
+    """``rag collections rm NAME``: delete a collection with everything in it."""
+    from rag.ingest import store_for
+
+    settings = _settings(args)
+    store = store_for(settings.with_(collection=args.name))
+    if not store.drop():
+        listing = ", ".join(store.collection_names()) or "none"
+        raise InputError(f"no collection {args.name!r} in {settings.store} (collections: {listing})")
+    print(json.dumps({"removed": args.name}) if args.json else f"removed collection {args.name!r}")
     return 0
 
 
@@ -154,7 +255,7 @@ def cmd_chat(args: argparse.Namespace, stdin: TextIO = sys.stdin) -> int:
     """``rag chat``: an interactive session with follow-up questions; an empty line or Ctrl-D ends it."""
     assistant = _assistant(args)
     history: list[dict[str, Any]] = []  # the answer objects: each follow-up reuses what they knew
-    print("Ask about the article (an empty line quits).", file=sys.stderr)
+    print(f"{assistant.wording.placeholder.rstrip('…. ')} (an empty line quits).", file=sys.stderr)
     while True:
         print("> ", end="", file=sys.stderr, flush=True)
         line = stdin.readline()
@@ -184,8 +285,31 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("index", parents=[common], help="index documents (default: the bundled article)")
-    p.add_argument("paths", nargs="*", help=".txt or .md files")
+    p.add_argument("paths", nargs="*", help="files (.txt .md .html .pdf .docx) and folders (walked recursively)")
+    p.add_argument("--include", nargs="+", metavar="GLOB", help="in folders, only files matching one of these")
+    p.add_argument("--exclude", nargs="+", metavar="GLOB", help="in folders, leave out files matching these")
+    p.add_argument("--name", help="the document's name in citations (one file only; default: its file name)")
     add_arguments(p, Settings, INDEX_FLAGS).set_defaults(func=cmd_index)
+
+    p = sub.add_parser("docs", help="list or remove the documents of a collection")
+    docs = p.add_subparsers(dest="docs_command", required=True)
+    q = docs.add_parser("list", parents=[common], help="name, type, pages, chunks, when indexed")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_docs_list)
+    q = docs.add_parser("rm", parents=[common], help="remove documents by name")
+    q.add_argument("names", nargs="+", metavar="NAME")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_docs_rm)
+
+    p = sub.add_parser("collections", help="list or delete the collections of a store")
+    cols = p.add_subparsers(dest="collections_command", required=True)
+    q = cols.add_parser("list", parents=[common], help="collections with their document and chunk counts")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_collections_list)
+    q = cols.add_parser("rm", parents=[common], help="delete a collection and everything in it")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_collections_rm)
 
     answering = add_arguments(argparse.ArgumentParser(add_help=False, parents=[common]), Settings, ANSWER_FLAGS)
 

@@ -36,6 +36,9 @@ class Settings:
 
     store: Path = field(default_factory=default_store, metadata={"help": "folder of the Chroma store"})
     collection: str = field(default="article", metadata={"help": "name of the corpus in the store"})
+    chroma_url: str = field(
+        default="", metadata={"help": "a Chroma server (http://host:port) to use instead of the store folder"}
+    )
     backend: str = field(default="extractive", metadata={"help": "answerer backend"})
     k: int = field(default=5, metadata={"help": "passages retrieved per question"})
     chunk_size: int = field(default=DEFAULT_CHUNK_SIZE, metadata={"help": "target chunk length in characters"})

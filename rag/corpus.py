@@ -14,6 +14,7 @@ import numpy as np
 from core.contract import Turn
 from index import analysis
 from index.chunker import Chunk, Sentence
+from index.loader import page_at
 from index.store import StoredCorpus
 from rag.bm25 import BM25Index
 from rag.condense import known_people
@@ -32,6 +33,11 @@ class Corpus:
     chunks: list[Chunk]
     sentences: list[Sentence]
     sentence_vectors: np.ndarray[Any, np.dtype[np.float32]]
+    #: Where each page of a paged document (PDF) starts, by source name.
+    pages: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    #: How each document is presented (:mod:`rag.wording`), by source name; documents without a record are
+    #: left out.
+    wordings: dict[str, dict[str, Any]] = field(default_factory=dict)
     bm25: BM25Index = field(init=False)
     people: dict[str, str] = field(init=False)
     vocabulary: frozenset[str] = field(init=False)
@@ -110,7 +116,13 @@ class Corpus:
     @classmethod
     def from_store(cls, stored: StoredCorpus) -> Corpus:
         """Build from what :meth:`index.store.Store.load` read."""
-        return cls(stored.chunks, stored.sentences, stored.sentence_vectors)
+        pages = {name: r.pages for name, r in stored.documents.items() if r.pages}
+        wordings = {name: r.wording for name, r in stored.documents.items()}
+        return cls(stored.chunks, stored.sentences, stored.sentence_vectors, pages, wordings)
+
+    def page_of(self, source: str, offset: int) -> int | None:
+        """The 1-based page of ``source`` that holds character ``offset``; None for a document without pages."""
+        return page_at(self.pages.get(source, ()), offset)
 
     def sentences_in(self, source: str, start: int, end: int) -> list[int]:
         """Indices of the sentences lying inside ``[start, end)`` of ``source``."""

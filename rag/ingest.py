@@ -9,19 +9,42 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from index import BUNDLED_ARTICLE, IndexReport, Store, index_paths, open_store
+from core.errors import DocumentError
+from index import BUNDLED_ARTICLE, IndexReport, Skipped, Store, index_paths, open_store
 from rag.config import Settings
 
 
 def store_for(settings: Settings) -> Store:
     """The collection ``settings`` name, in its store, with its embedding model (nothing loaded yet)."""
     return open_store(
-        settings.store, settings.collection, settings.embedding_model, settings.threads, settings.embedding_backend
+        settings.store,
+        settings.collection,
+        settings.embedding_model,
+        settings.threads,
+        settings.embedding_backend,
+        settings.chroma_url,
     )
 
 
 def index_with(settings: Settings, paths: Sequence[str | Path], progress: bool = False) -> list[IndexReport]:
-    """Index ``paths`` (default: the bundled article) into the collection ``settings`` name."""
+    """Index ``paths`` (default: the bundled article) into the collection ``settings`` name; every file must
+    load (a file that cannot raises :class:`~core.errors.DocumentError`)."""
+    reports, skipped = index_files(settings, paths, progress)
+    if skipped:
+        raise DocumentError(f"{skipped[0].path}: {skipped[0].reason}")
+    return reports
+
+
+def index_files(
+    settings: Settings,
+    paths: Sequence[str | Path],
+    progress: bool = False,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    name: str | None = None,
+) -> tuple[list[IndexReport], list[Skipped]]:
+    """What ``rag index`` does: index the files ``paths`` name (folders recursively) into the collection
+    ``settings`` name, skipping (and reporting) the files that cannot be loaded."""
     return index_paths(
         paths,
         settings.store,
@@ -32,6 +55,10 @@ def index_with(settings: Settings, paths: Sequence[str | Path], progress: bool =
         threads=settings.threads,
         backend=settings.embedding_backend,
         progress=progress,
+        include=include,
+        exclude=exclude,
+        name=name,
+        url=settings.chroma_url,
     )
 
 

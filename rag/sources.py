@@ -8,15 +8,12 @@ collection, even when the original file has moved or changed since it was indexe
 
 from __future__ import annotations
 
-import json
 import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from index.chunker import Sentence
-from index.loader import BUNDLED_ARTICLE
 
 
 @dataclass(frozen=True)
@@ -95,13 +92,3 @@ def _rebuild(sentences: list[Sentence]) -> str:
         pos = max(pos, s.end)
         previous = s
     return "".join(parts)
-
-
-def example_questions(document: Path = BUNDLED_ARTICLE) -> tuple[str, ...]:
-    """The example questions shipped beside ``document`` (``<name>.questions.json``: ``{"examples": [...]}``):
-    wording for a collection is data, not code. None when the file is missing or unreadable."""
-    try:
-        raw = json.loads(document.with_suffix(".questions.json").read_text(encoding="utf-8"))
-        return tuple(str(q) for q in raw.get("examples", []))
-    except (OSError, ValueError, AttributeError):
-        return ()

@@ -195,7 +195,7 @@ class Verifier:
         self.corpus = corpus
         self.embeddings = embeddings
         self.threshold = threshold
-        self._usable = [not is_instruction(s.text) for s in corpus.sentences]
+        self._usable = [s.quotable and not is_instruction(s.text) for s in corpus.sentences]
         self._proper = frozenset(n for s in corpus.sentences for n in names(s.text))
 
     def _pool(self, passages: Sequence[Document], numbers_: Sequence[int]) -> list[int]:

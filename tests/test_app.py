@@ -352,6 +352,7 @@ class GatedAssistant:
     def __init__(self, real: Assistant) -> None:
         self.real = real
         self.corpus = real.corpus
+        self.wording = real.wording
         self.gate = threading.Event()
         self.started = threading.Semaphore(0)
 

@@ -35,7 +35,10 @@ def test_text_is_kept_exactly(tmp_path: Path) -> None:
         ("bin.txt", b"\x7fELF\x00\x01\x02", "binary"),
         ("latin.txt", "caf\u00e9 cr\u00e8me".encode("latin-1"), "not valid UTF-8"),
         ("empty.txt", b"  \n\n", "empty"),
-        ("doc.docx", b"hello", "unsupported file type"),
+        ("doc.docx", b"hello", "not a readable Word document"),
+        ("scan.pdf", b"%PDF-1.4 garbage", "not a readable PDF"),
+        ("photo.png", b"\x89PNG", "unsupported file type"),
+        ("blank.html", b"<html><body><script>x()</script></body></html>", "has no text to index"),
     ],
 )
 def test_unusable_files_get_a_clear_error(tmp_path: Path, name: str, content: bytes, message: str) -> None:

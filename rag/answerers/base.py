@@ -38,12 +38,13 @@ class AnswerRequest:
 
 def candidate_sentences(corpus: Corpus, passages: list[Document]) -> dict[int, int]:
     """The sentences of the retrieved ``passages`` (indices into ``corpus.sentences``), each mapped to the
-    rank of the first passage that holds it; a planted instruction is never a candidate answer."""
+    rank of the first passage that holds it; a planted instruction, page furniture or a reference list is
+    never a candidate answer."""
     seen: dict[int, int] = {}
     for rank, doc in enumerate(passages):
         meta = doc.metadata
         for i in corpus.sentences_in(meta["source"], int(meta["start"]), int(meta["end"])):
-            if i not in seen and not is_instruction(corpus.sentences[i].text):
+            if i not in seen and corpus.sentences[i].quotable and not is_instruction(corpus.sentences[i].text):
                 seen[i] = rank
     return seen
 

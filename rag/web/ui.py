@@ -6,6 +6,7 @@ per browser session), which keeps the transcript, the sources panel and the foll
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
@@ -15,13 +16,12 @@ from core.contract import Answer
 from core.errors import RagError
 from rag.chain import StreamEvent
 from rag.corpus import Corpus
-from rag.sources import SourceTexts, example_questions
+from rag.sources import SourceTexts
 from rag.web.render import answer_html, document_html, question_html, sources_html, streaming_html
+from rag.wording import Wording
 
 Answers = list[dict[str, Any]]
 Messages = list[dict[str, str]]
-
-EXAMPLES = example_questions()
 
 # Runs once per page (the sources panel loads it): a click on an [n] marker opens that source card
 # (or, in the document view's legend, scrolls to the cited span) and outlines it.
@@ -51,6 +51,7 @@ class ChatAssistant(Protocol):
     """What the web app needs from :class:`rag.chain.Assistant`."""
 
     corpus: Corpus
+    wording: Wording
 
     def ask(self, question: str, history: Any = None) -> Answer:
         """The answer object."""
@@ -155,15 +156,17 @@ class ChatUI:
     def build(self, compact: bool = False) -> gr.Blocks:
         """The full chat window, or (``compact``) the widget meant for an iframe or web component."""
         names = self.texts.names()
-        title = "Ask the article" if names == ["article.txt"] else "Ask the documents"
+        words = self.assistant.wording
+        title = words.title
         with gr.Blocks(title=title, fill_height=compact) as blocks:
             answers = gr.State([])
             if compact:
-                gr.HTML(f'<div class="rag-widget-title">{title}</div>', js_on_load=None)
+                gr.HTML(f'<div class="rag-widget-title">{html.escape(title)}</div>', js_on_load=None)
             else:
-                gr.Markdown(
-                    f"# {title}\nEvery answer quotes the source; click a **[n]** marker to see the words in "
-                    "their paragraph. When the source does not say, the assistant says so."
+                gr.HTML(
+                    f'<h1 class="rag-title">{html.escape(title)}</h1><p>Every answer quotes the source; click a '
+                    "<b>[n]</b> marker to see the words in their paragraph. When the source does not say, the "
+                    "assistant says so.</p>"
                 )
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3):
@@ -177,13 +180,15 @@ class ChatUI:
                         latex_delimiters=[],
                         feedback_options=None,
                         allow_tags=False,
-                        placeholder="Ask a question about the article, or try one of these:",
-                        examples=[{"text": q} for q in EXAMPLES[: 2 if compact else 4]],
+                        placeholder=f"{words.placeholder.rstrip('…. ')}, or try one of these:"
+                        if words.examples
+                        else words.placeholder,
+                        examples=[{"text": q} for q in words.examples[: 2 if compact else 4]] or None,
                         buttons=[],
                     )
                     with gr.Row():
                         box = gr.Textbox(
-                            placeholder="Ask about the article…",
+                            placeholder=words.placeholder,
                             show_label=False,
                             lines=1,
                             max_lines=4,
