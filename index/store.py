@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,8 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,60}[A-Za-z0-9]$")
 _SENTENCES = ".sentences"
 _DOCUMENTS = ".documents"
 _SIBLINGS = (_SENTENCES, _DOCUMENTS)
+#: Texts embedded and stored at a time.
+BATCH = 256
 
 
 def _entities(meta: dict[str, Any]) -> tuple[tuple[int, int, str], ...] | None:
@@ -145,6 +148,13 @@ class IndexReport:
     replaced: str | None = None
     #: Whether an earlier ingest of it had been cut off (its chunks stored, its record missing).
     resumed: bool = False
+
+
+def _progress(total: int, label: str, show: bool) -> Any:
+    """A progress bar with rate and time left (tqdm) when ``show`` and there is enough to show."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=label, unit="text", disable=not show or total <= BATCH, leave=False)
 
 
 def validate_collection_name(name: str) -> str:
@@ -287,9 +297,16 @@ class Store:
 
     # -- writing ---------------------------------------------------------------------------------------
     def _sync(
-        self, col: Any, doc: SourceDocument, items: list[Chunk] | list[Sentence], progress: bool
+        self,
+        col: Any,
+        doc: SourceDocument,
+        items: Sequence[Chunk | Sentence],
+        progress: bool,
+        label: str,
+        prepare: Callable[[list[Any]], list[Any]] = list,
     ) -> tuple[int, int]:
-        """Make ``col`` hold exactly ``items`` for ``doc.source``; embed only items not stored yet."""
+        """Make ``col`` hold exactly ``items`` for ``doc.source``; embed only items not stored yet, after
+        ``prepare`` (the language analysis of new sentences: what is stored already keeps its own)."""
         existing = set(col.get(where={"source": doc.source}, include=[])["ids"])
         wanted = {item.id: item for item in items}
         stale = sorted(existing - wanted.keys())
@@ -304,22 +321,32 @@ class Store:
                 out["paragraph"] = item.paragraph
                 if item.entities is not None:
                     out["ents"] = analysis.dumps(item.entities)
-                if not item.quotable:
-                    out["quotable"] = False
+                out["quotable"] = item.quotable
             return out
 
-        if kept:  # same text, maybe moved: refresh offsets without re-embedding
-            col.update(ids=[i.id for i in kept], metadatas=[meta(i) for i in kept])
-        batch = 1000
-        vectors = self.embeddings.encode([i.text for i in new], progress=progress)
-        for at in range(0, len(new), batch):
-            part = new[at : at + batch]
-            col.add(
-                ids=[i.id for i in part],
-                documents=[i.text for i in part],
-                embeddings=vectors[at : at + batch],
-                metadatas=[meta(i) for i in part],
-            )
+        if kept:  # same text, maybe moved: refresh offsets without re-embedding or analysing again
+            for at in range(0, len(kept), BATCH):
+                part = kept[at : at + BATCH]
+                stored = col.get(ids=[i.id for i in part], include=["metadatas"])
+                old = dict(zip(stored["ids"], stored["metadatas"], strict=True))
+                metas = [meta(i) for i in part]
+                for i, m in zip(part, metas, strict=True):
+                    if "ents" not in m and "ents" in (old.get(i.id) or {}):
+                        m["ents"] = old[i.id]["ents"]
+                col.update(ids=[i.id for i in part], metadatas=metas)
+        # Embed and store in batches: memory stays bounded, and what a killed run stored is kept (the next
+        # run embeds only what is missing).
+        with _progress(len(new), label, progress) as bar:
+            for at in range(0, len(new), BATCH):
+                part = prepare(new[at : at + BATCH])
+                vectors = self.embeddings.encode([i.text for i in part])
+                col.add(
+                    ids=[i.id for i in part],
+                    documents=[i.text for i in part],
+                    embeddings=vectors,
+                    metadatas=[meta(i) for i in part],
+                )
+                bar.update(len(part))
         return len(new), len(stale)
 
     def index(
@@ -336,8 +363,8 @@ class Store:
         resumed = before is None and bool(self._chunks.get(where={"source": doc.source}, include=[], limit=1)["ids"])
         if before is not None:
             self._documents.delete(ids=[doc.source])  # from here until the new record, the document is unfinished
-        added, removed = self._sync(self._chunks, doc, chunks, progress)
-        self._sync(self._sentences, doc, analysis.analysed(sentences), progress)
+        added, removed = self._sync(self._chunks, doc, chunks, progress, f"{doc.source}: chunks")
+        self._sync(self._sentences, doc, sentences, progress, f"{doc.source}: sentences", analysis.analysed)
         record = DocumentRecord(
             name=doc.source,
             path=doc.path,
