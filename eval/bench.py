@@ -23,7 +23,7 @@ from eval.summary import summarize
 from index.loader import SourceDocument, load_documents
 from rag.chain import Assistant
 from rag.config import Settings
-from rag.ingest import index_with
+from rag.ingest import index_with, store_for
 
 #: A warm-up question per system before timing, so lazy initialisation is not billed to question one.
 WARM_UP = "What is this document about?"
@@ -116,6 +116,9 @@ def run_benchmark(
     name = collection_name(docs, settings)
     settings = settings.with_(collection=name)
     index_with(settings, list(doc_paths), progress=show)
+    store = store_for(settings)
+    for extra in {d.name for d in store.documents()} - set(texts):  # the benchmark's collection holds these only
+        store.remove(extra)
     systems: list[System] = make_systems(Assistant(settings), docs, name + "-lc", baselines)
     runs = [SystemRun(s.name, s.config) for s in systems]
     for system in systems:

@@ -154,6 +154,9 @@ class Scored:
     hit_rank: int | None
     fact_recall: float
     citations_supported: int
+    #: Whether every citation is in a document that holds evidence (None: unanswerable, declined, or no
+    #: evidence located).
+    right_document: bool | None = None
 
     @property
     def all_facts(self) -> bool:
@@ -170,4 +173,7 @@ def score(example: Example, answer: Answer, texts: dict[str, str]) -> Scored:
         first_hit_rank(answer, evidence) if example.answerable else None,
         key_fact_recall(answer.answer, example.key_facts) if example.answerable and not answer.abstained else 0.0,
         supported,
+        all(c.source in {e.source for e in evidence} for c in answer.citations)
+        if example.answerable and evidence and answer.citations and not answer.abstained
+        else None,
     )

@@ -36,6 +36,8 @@ DOCUMENTS: dict[str, list[Path]] = {
     "alice": [DATA / "alice" / "document.txt"],
     "grimm": sorted((DATA / "grimm" / "docs").glob("*.txt")),
 }
+#: Every document above in one collection of ten: is the cited document the right one? (dev sets only)
+DOCUMENTS["library"] = [p for name in list(DOCUMENTS) for p in DOCUMENTS[name]]
 SPLITS: dict[str, dict[str, list[Path]]] = {
     "dev": {
         "article": [DATA / "article.jsonl", *(DATA / f"article_holdout{n}.jsonl" for n in ("", "2", "3"))],
@@ -52,11 +54,13 @@ SPLITS: dict[str, dict[str, list[Path]]] = {
         "grimm": [DATA / "grimm" / "blind.jsonl"],
     },
 }
+SPLITS["dev"]["library"] = [p for name in DOCUMENTS if name != "library" for p in SPLITS["dev"][name]]
 COLUMNS = (
     ("questions", "questions"),
     ("hit_at_k", "hit@k"),
     ("all_key_facts", "all key facts"),
     ("citation_precision", "citation precision"),
+    ("right_document", "right document"),
     ("abstention_recall", "unanswerable declined"),
     ("false_abstention", "answerable declined"),
     ("latency_p50_ms", "p50 ms"),
@@ -138,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     rows: list[list[str]] = []
     summary = [f"# Evaluation suite: {args.split} sets", "", _SPLIT_NOTES[args.split], ""]
     with tempfile.TemporaryDirectory() as tmp:
-        for doc in args.documents:
+        for doc in (d for d in args.documents if d in SPLITS[args.split]):
             bench = run_document(doc, args.split, args.backends, baselines, args.casual, args.store or tmp)
             report.write(bench, out / doc)
             names = [Path(p).name for p in SPLITS[args.split][doc]]

@@ -42,6 +42,11 @@ METRICS = (
         "citation recall",
         definition="answerable questions with at least one citation overlapping the evidence",
     ),
+    Metric(
+        "right_document",
+        "right document cited",
+        definition="answered answerable questions whose citations are all in a document that holds the evidence",
+    ),
     Metric("abstention_precision", "abstention precision", definition="declined questions that are unanswerable"),
     Metric("abstention_recall", "abstention recall", definition="unanswerable questions that were declined"),
     Metric("false_abstention", "false abstentions", higher_is_better=False, definition="answerable questions declined"),
@@ -100,6 +105,10 @@ def summarize(results: Sequence[Scored]) -> dict[str, float | int | None]:
         "all_key_facts": _share(sum(r.all_facts for r in with_facts), len(with_facts)),
         "citation_precision": _share(supported, len(cited)),
         "citation_recall": _share(sum(r.citations_supported > 0 for r in answerable), len(answerable)),
+        "right_document": _share(
+            sum(bool(r.right_document) for r in answerable if r.right_document is not None),
+            sum(r.right_document is not None for r in answerable),
+        ),
         "abstention_precision": _share(sum(not r.example.answerable for r in abstained), len(abstained)),
         "abstention_recall": _share(sum(r.answer.abstained for r in unanswerable), len(unanswerable)),
         "false_abstention": _share(sum(r.answer.abstained for r in answerable), len(answerable)),

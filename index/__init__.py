@@ -11,7 +11,7 @@ from pathlib import Path
 
 from index.chunker import chunk_document
 from index.embeddings import DEFAULT_BACKEND, DEFAULT_MODEL, DEFAULT_THREADS, get_embeddings
-from index.loader import BUNDLED_ARTICLE, Skipped, load_tree
+from index.loader import BUNDLED_ARTICLE, Skipped, load_documents, load_tree
 from index.store import DocumentRecord, IndexReport, Store, open_client
 
 DEFAULT_CHUNK_SIZE = 400
@@ -46,10 +46,17 @@ def index_paths(
     exclude: Sequence[str] = (),
     name: str | None = None,
     url: str = "",
+    strict: bool = False,
 ) -> tuple[list[IndexReport], list[Skipped]]:
     """Index the files ``paths`` name (folders recursively; default: the bundled article) into
-    ``collection``, idempotently: what each document's indexing did, and the files skipped with their reason."""
-    docs, skipped = load_tree(list(paths) or [BUNDLED_ARTICLE], include, exclude, name)
+    ``collection``, idempotently: what each document's indexing did, and the files skipped with their reason.
+    ``strict``: every file must load (:func:`index.loader.load_documents`: the first that cannot raises, and
+    files of the same name are named by their folders)."""
+    skipped: list[Skipped] = []
+    if strict:
+        docs = load_documents(list(paths) or [BUNDLED_ARTICLE])
+    else:
+        docs, skipped = load_tree(list(paths) or [BUNDLED_ARTICLE], include, exclude, name)
     if not docs:
         return [], skipped
     target = open_store(store, collection, model, threads, backend, url)

@@ -189,14 +189,16 @@ def load_tree(
 
 def load_documents(paths: Sequence[str | Path]) -> list[SourceDocument]:
     """Load several files (folders recursively), raising :class:`DocumentError` on the first that cannot be
-    loaded: for callers that must have them all (the benchmark, tests)."""
+    loaded: for callers that must have them all (the benchmark, tests). Files from different folders that
+    share a name are named by their paths relative to the folders' common parent."""
     files, skipped = files_in(paths)
     if skipped:
         raise DocumentError(f"{skipped[0].path}: {skipped[0].reason}")
-    docs: dict[str, SourceDocument] = {}
-    for path, doc_name in files:
-        doc = load_document(path, doc_name)
-        other = docs.setdefault(doc.source, doc)
-        if other.path != doc.path:
-            raise DocumentError(f"two files are both named {doc.source!r} ({other.path} and {doc.path}); rename one")
-    return list(docs.values())
+    files = list({p.resolve(): (p, name) for p, name in files}.values())
+    counts: dict[str, int] = {}
+    for _, name in files:
+        counts[name] = counts.get(name, 0) + 1
+    if any(n > 1 for n in counts.values()):
+        root = Path(os.path.commonpath([str(p.resolve().parent) for p, _ in files]))
+        files = [(p, p.resolve().relative_to(root).as_posix() if counts[n] > 1 else n) for p, n in files]
+    return [load_document(path, name) for path, name in files]

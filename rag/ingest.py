@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from core.errors import DocumentError
 from index import BUNDLED_ARTICLE, IndexReport, Skipped, Store, index_paths, open_store
 from rag.config import Settings
 
@@ -29,10 +28,19 @@ def store_for(settings: Settings) -> Store:
 def index_with(settings: Settings, paths: Sequence[str | Path], progress: bool = False) -> list[IndexReport]:
     """Index ``paths`` (default: the bundled article) into the collection ``settings`` name; every file must
     load (a file that cannot raises :class:`~core.errors.DocumentError`)."""
-    reports, skipped = index_files(settings, paths, progress)
-    if skipped:
-        raise DocumentError(f"{skipped[0].path}: {skipped[0].reason}")
-    return reports
+    return index_paths(
+        paths,
+        settings.store,
+        settings.collection,
+        model=settings.embedding_model,
+        chunk_size=settings.chunk_size,
+        chunk_overlap=settings.chunk_overlap,
+        threads=settings.threads,
+        backend=settings.embedding_backend,
+        progress=progress,
+        url=settings.chroma_url,
+        strict=True,
+    )[0]
 
 
 def index_files(

@@ -92,7 +92,7 @@ def test_a_killed_ingest_is_completed_exactly_by_a_rerun(tmp_path: Path) -> None
                 partial_seen = True
                 assert not any(r["complete"] for r in state["records"])  # no record without all of it
         rerun = _index(settings.store, doc)
-        out, err = rerun.communicate(timeout=600)
+        _, err = rerun.communicate(timeout=600)
         assert rerun.returncode == 0, err
         assert _state(settings) == expected
     assert partial_seen, f"no kill landed midway (a clean ingest took {took:.1f} s)"

@@ -61,11 +61,11 @@ def test_a_byte_order_mark_is_dropped(tmp_path: Path) -> None:
     assert load_document(p).text == "Hello there."
 
 
-def test_two_files_with_one_name_are_refused(tmp_path: Path) -> None:
+def test_two_files_with_one_name_are_named_by_their_folders(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     for d in ("a", "b"):
         (tmp_path / d / "same.txt").write_text("Text.", encoding="utf-8")
-    with pytest.raises(DocumentError, match="both named"):
-        load_documents([tmp_path / "a" / "same.txt", tmp_path / "b" / "same.txt"])
+    both = load_documents([tmp_path / "a" / "same.txt", tmp_path / "b" / "same.txt"])
+    assert [d.source for d in both] == ["a/same.txt", "b/same.txt"]  # named apart by their folders
     assert len(load_documents([tmp_path / "a" / "same.txt", tmp_path / "a" / "same.txt"])) == 1
