@@ -427,40 +427,59 @@ class Store:
 
     # -- reading ---------------------------------------------------------------------------------------
     def load(self) -> StoredCorpus:
-        """Read every chunk and sentence (with vectors) into memory, ordered by source and offset."""
+        """Read every chunk and sentence (with vectors) into memory, ordered by source and offset. Read in
+        pages, the vectors straight into one float32 matrix, so nothing is held twice."""
         self.open()
-        raw_c = self._chunks.get(include=["documents", "metadatas"])
-        raw_s = self._sentences.get(include=["documents", "metadatas", "embeddings"])
+        chunk_rows: list[tuple[str, str, dict[str, Any]]] = []
+        for page in self._pages(self._chunks, ["documents", "metadatas"]):
+            chunk_rows += zip(page["ids"], page["documents"], page["metadatas"], strict=True)
         chunks = sorted(
-            (
-                Chunk(i, m["source"], int(m["start"]), int(m["end"]), d)
-                for i, d, m in zip(raw_c["ids"], raw_c["documents"], raw_c["metadatas"], strict=True)
-            ),
+            (Chunk(i, m["source"], int(m["start"]), int(m["end"]), d) for i, d, m in chunk_rows),
             key=lambda c: (c.source, c.start),
         )
-        order = sorted(
-            range(len(raw_s["ids"])), key=lambda j: (raw_s["metadatas"][j]["source"], raw_s["metadatas"][j]["start"])
-        )
-        sentences = [
-            Sentence(
-                raw_s["ids"][j],
-                raw_s["metadatas"][j]["source"],
-                int(raw_s["metadatas"][j]["start"]),
-                int(raw_s["metadatas"][j]["end"]),
-                raw_s["documents"][j],
-                int(raw_s["metadatas"][j].get("paragraph", 0)),
-                _entities(raw_s["metadatas"][j]),
-                bool(raw_s["metadatas"][j].get("quotable", True)),
-            )
-            for j in order
-        ]
-        embs = raw_s["embeddings"]
+        del chunk_rows
         dim = self.embeddings.dimension
-        vectors = np.asarray(embs, dtype=np.float32)[order] if len(order) else np.zeros((0, dim), np.float32)
+        total = int(self._sentences.count())
+        vectors = np.zeros((total, dim), np.float32)
+        sentences: list[Sentence] = []
+        for page in self._pages(self._sentences, ["documents", "metadatas", "embeddings"]):
+            at = len(sentences)
+            embs = page["embeddings"]
+            if at + len(embs) > len(vectors):  # written to since it was counted
+                vectors = np.concatenate([vectors, np.zeros((at + len(embs) - len(vectors), dim), np.float32)])
+            if len(embs):
+                vectors[at : at + len(embs)] = np.asarray(embs, dtype=np.float32)
+            for i, d, m in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
+                sentences.append(
+                    Sentence(
+                        i,
+                        m["source"],
+                        int(m["start"]),
+                        int(m["end"]),
+                        d,
+                        int(m.get("paragraph", 0)),
+                        _entities(m),
+                        bool(m.get("quotable", True)),
+                    )
+                )
+        order = sorted(range(len(sentences)), key=lambda j: (sentences[j].source, sentences[j].start))
+        sentences = [sentences[j] for j in order]
+        vectors = vectors[: len(order)][order] if order else np.zeros((0, dim), np.float32)
         documents = {}
         if self._documents is not None:
             documents = {r.name: r for r in map(_record, self._documents.get(include=["metadatas"])["metadatas"])}
         return StoredCorpus(chunks, sentences, vectors, documents)
+
+    @staticmethod
+    def _pages(col: Any, include: list[str], size: int = 5000) -> Any:
+        """``col.get`` page by page (Chroma's ``limit``/``offset``)."""
+        offset = 0
+        while True:
+            page = col.get(include=include, limit=size, offset=offset)
+            if not page["ids"]:
+                return
+            yield page
+            offset += len(page["ids"])
 
     def vectorstore(self, sentences: bool = False) -> Chroma:
         """The chunk (or sentence) collection as a LangChain ``VectorStore``, for retrieval and LangChain users."""

@@ -79,6 +79,7 @@ def known_people(texts: Iterable[str]) -> dict[str, str]:
     """
     texts = list(texts)
     lower_words = {w for text in texts for w in re.findall(r"\b[a-z][a-z]+\b", text)}
+    excluded = _ORG_WORDS | lower_words  # once: rebuilding it for every name part made this quadratic
     people: dict[str, str] = {}
     for text in texts:
         tokens = re.findall(r"[A-Za-z]+", text)
@@ -86,7 +87,7 @@ def known_people(texts: Iterable[str]) -> dict[str, str]:
             continue  # a headline in title case: its capitals say nothing about names
         for run in _capitalised_runs(text):
             parts = run.split()
-            if not 2 <= len(parts) <= 3 or any(p.lower() in _ORG_WORDS | lower_words for p in parts):
+            if not 2 <= len(parts) <= 3 or any(p.lower() in excluded for p in parts):
                 continue
             if all(p[:1].isupper() and p[1:].islower() for p in parts):
                 people.setdefault(run, run)
