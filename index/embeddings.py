@@ -22,6 +22,12 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 #: torch threads for encoding. On a busy 2-core machine one thread answered a question 2-4x faster than two
 #: (two threads fight over the cores the rest of the process needs); indexing is batched and gains less.
 DEFAULT_THREADS = 1
+
+
+def index_threads(threads: int) -> int:
+    """Threads for indexing: every core, since indexing is one long batch job (measured on 2 cores: 79 texts/s
+    with two threads against 36 with one), or ``threads`` if more."""
+    return max(threads, os.cpu_count() or 1)
 #: How the model runs: "onnx" (onnxruntime; answering imports no torch) or "torch" (sentence-transformers).
 BACKENDS = ("onnx", "torch")
 DEFAULT_BACKEND = "onnx"
@@ -55,14 +61,16 @@ class LocalEmbeddings(Embeddings):
     def __init__(
         self,
         model: str = DEFAULT_MODEL,
-        batch_size: int = 64,
+        batch_size: int | None = None,
         threads: int = DEFAULT_THREADS,
         backend: str = DEFAULT_BACKEND,
     ) -> None:
         if backend not in BACKENDS:
             raise ConfigError(f"embedding backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
         self.model_name = model
-        self.batch_size = batch_size
+        # onnxruntime encodes small batches of similar length fastest (measured on 2 cores: 79 texts/s at 16,
+        # 66 at 64); torch prefers larger ones.
+        self.batch_size = batch_size or (16 if backend == "onnx" else 64)
         self.threads = threads
         self.backend = backend
         self._model: Any = None

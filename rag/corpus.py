@@ -15,7 +15,7 @@ from core.contract import Turn
 from index import analysis
 from index.chunker import Chunk, Sentence
 from index.loader import page_at
-from index.store import StoredCorpus
+from index.store import DocumentRecord, StoredCorpus
 from rag.bm25 import BM25Index
 from rag.condense import known_people
 from rag.question import NAME_LABELS, Question, Vocabulary
@@ -38,6 +38,8 @@ class Corpus:
     #: How each document is presented (:mod:`rag.wording`), by source name; documents without a record are
     #: left out.
     wordings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Each document's record (name, type, pages, chunks, when indexed), by name.
+    records: dict[str, DocumentRecord] = field(default_factory=dict)
     bm25: BM25Index = field(init=False)
     people: dict[str, str] = field(init=False)
     vocabulary: frozenset[str] = field(init=False)
@@ -118,7 +120,7 @@ class Corpus:
         """Build from what :meth:`index.store.Store.load` read."""
         pages = {name: r.pages for name, r in stored.documents.items() if r.pages}
         wordings = {name: r.wording for name, r in stored.documents.items()}
-        return cls(stored.chunks, stored.sentences, stored.sentence_vectors, pages, wordings)
+        return cls(stored.chunks, stored.sentences, stored.sentence_vectors, pages, wordings, stored.documents)
 
     def page_of(self, source: str, offset: int) -> int | None:
         """The 1-based page of ``source`` that holds character ``offset``; None for a document without pages."""

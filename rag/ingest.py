@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from index import BUNDLED_ARTICLE, IndexReport, Skipped, Store, index_paths, open_store
+from index.embeddings import index_threads
 from rag.config import Settings
 
 
@@ -35,7 +36,7 @@ def index_with(settings: Settings, paths: Sequence[str | Path], progress: bool =
         model=settings.embedding_model,
         chunk_size=settings.chunk_size,
         chunk_overlap=settings.chunk_overlap,
-        threads=settings.threads,
+        threads=index_threads(settings.threads),
         backend=settings.embedding_backend,
         progress=progress,
         url=settings.chroma_url,
@@ -60,7 +61,7 @@ def index_files(
         model=settings.embedding_model,
         chunk_size=settings.chunk_size,
         chunk_overlap=settings.chunk_overlap,
-        threads=settings.threads,
+        threads=index_threads(settings.threads),
         backend=settings.embedding_backend,
         progress=progress,
         include=include,

@@ -3,6 +3,7 @@ page citations and the words the collection is presented with."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import subprocess
@@ -132,3 +133,24 @@ def test_the_covid_pdf_cli_cites_pages_and_manages_documents(tmp_path: Path) -> 
     mixed = rag("index", str(folder))
     assert "ok.txt: 1 chunks" in mixed.stdout and "skipped" in mixed.stderr and "bad.docx" in mixed.stderr
     assert mixed.stderr.strip().splitlines()[-1].endswith("1 file skipped")
+
+
+def test_the_app_shows_pages_and_the_document_list(fresh_settings: Settings, tmp_path: Path) -> None:
+    from rag.web.render import document_html, documents_html, sources_html
+
+    pdf = write_pdf(
+        tmp_path / "minutes.pdf",
+        [["The council met on Tuesday."], ["The budget was approved in full."], ["The meeting closed at nine."]],
+    )
+    index_files(fresh_settings, [pdf])
+    assistant = Assistant(fresh_settings)
+    answer = assistant.ask("Was the budget approved?").to_dict()
+    assert answer["citations"][0]["page"] == 2
+    cards = sources_html([answer], assistant.corpus.texts)
+    assert "minutes.pdf, p. 2, characters" in html.unescape(cards)
+    pages = assistant.corpus.pages["minutes.pdf"]
+    view = document_html(assistant.corpus.texts, "minutes.pdf", answer, pages)
+    assert "Page 2 of 3" in view and "budget" in view
+    assert "council met" not in view and "closed at nine" not in view  # the cited page only
+    table = documents_html(list(assistant.corpus.records.values()))
+    assert "<td>minutes.pdf</td><td>pdf</td><td>3</td>" in html.unescape(table)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -110,6 +111,11 @@ def _context(texts: SourceTexts, citation: Mapping[str, Any]) -> str:
     return ("… " if lo > para.start else "") + body + (" …" if hi < para.end else "")
 
 
+def _page(citation: Mapping[str, Any]) -> str:
+    page = citation.get("page")
+    return f", p. {int(page)}" if isinstance(page, int) and page > 0 else ""
+
+
 def _cards(answer: Mapping[str, Any], turn: int, texts: SourceTexts, open_: bool) -> str:
     cards = []
     for c in answer["citations"]:
@@ -117,7 +123,7 @@ def _cards(answer: Mapping[str, Any], turn: int, texts: SourceTexts, open_: bool
         cards.append(
             f'<details class="rag-source" id="{cite_anchor(turn, n)}" data-turn="{turn}" data-cite="{n}"'
             f'{" open" if open_ else ""}><summary><span class="rag-num">&#91;{n}&#93;</span> '
-            f"{inert(c['source'])}, characters {int(c['start'])}–{int(c['end'])}</summary>"
+            f"{inert(c['source'])}{_page(c)}, characters {int(c['start'])}–{int(c['end'])}</summary>"
             f'<p class="rag-context">{_context(texts, c)}</p></details>'
         )
     return "".join(cards)
@@ -143,17 +149,38 @@ def sources_html(answers: Sequence[Mapping[str, Any]], texts: SourceTexts) -> st
     return f'<div class="rag-sources">{"".join(sections)}</div>'
 
 
-def document_html(texts: SourceTexts, source: str, answer: Mapping[str, Any] | None) -> str:
-    """The whole of ``source``, with the spans the latest answer cites highlighted and numbered."""
+def document_html(texts: SourceTexts, source: str, answer: Mapping[str, Any] | None, pages: Sequence[int] = ()) -> str:
+    """The whole of ``source``, or for a paged document (``pages``: where each starts) the page the latest
+    answer first cites, with the spans it cites highlighted and numbered."""
     text = texts.text(source)
     if not text:
         return '<div class="rag-document rag-empty">No document selected.</div>'
+    cited = [c for c in (answer or {}).get("citations", []) if c["source"] == source]
+    lo, hi, heading = 0, len(text), ""
+    if pages and cited:
+        n = max(bisect_right(list(pages), int(cited[0]["start"])), 1)
+        lo, hi = pages[n - 1], pages[n] if n < len(pages) else len(text)
+        heading = f'<p class="rag-page">Page {n} of {len(pages)}</p>'
+        cited = [c for c in cited if lo <= int(c["start"]) < hi]
     spans = []
     links = []
-    for c in (answer or {}).get("citations", []):
-        if c["source"] == source:
-            n = int(c["id"])
-            spans.append((int(c["start"]), int(c["end"]), f' id="rag-doc-{n}" data-cite="{n}" title="Source {n}"'))
-            links.append(f'<a class="rag-cite" href="#rag-doc-{n}">&#91;{n}&#93;</a>')
+    for c in cited:
+        n = int(c["id"])
+        spans.append((int(c["start"]), min(int(c["end"]), hi), f' id="rag-doc-{n}" data-cite="{n}" title="Source {n}"'))
+        links.append(f'<a class="rag-cite" href="#rag-doc-{n}">&#91;{n}&#93;</a>')
     legend = f'<p class="rag-legend">The latest answer cites: {" ".join(links)}</p>' if links else ""
-    return f'<div class="rag-document">{legend}<div class="rag-doc-text">{_highlighted(text, spans)}</div></div>'
+    body = _highlighted(text[lo:hi], spans, offset=lo)
+    return f'<div class="rag-document">{heading}{legend}<div class="rag-doc-text">{body}</div></div>'
+
+
+def documents_html(records: Sequence[Any]) -> str:
+    """The collection's documents as a table: name, type, pages, chunks, when indexed."""
+    if not records:
+        return '<div class="rag-documents rag-empty">No document records (indexed before they existed).</div>'
+    rows = "".join(
+        f"<tr><td>{inert(r.name)}</td><td>{inert(r.kind)}</td><td>{r.page_count or '–'}</td>"
+        f"<td>{r.chunks}</td><td>{inert(r.indexed_at or '–')}</td></tr>"
+        for r in records
+    )
+    head = "<tr><th>document</th><th>type</th><th>pages</th><th>chunks</th><th>indexed at</th></tr>"
+    return f'<table class="rag-documents">{head}{rows}</table>'

@@ -17,7 +17,14 @@ from core.errors import RagError
 from rag.chain import StreamEvent
 from rag.corpus import Corpus
 from rag.sources import SourceTexts
-from rag.web.render import answer_html, document_html, question_html, sources_html, streaming_html
+from rag.web.render import (
+    answer_html,
+    document_html,
+    documents_html,
+    question_html,
+    sources_html,
+    streaming_html,
+)
 from rag.wording import Wording
 
 Answers = list[dict[str, Any]]
@@ -146,11 +153,14 @@ class ChatUI:
         cited = [c["source"] for c in (latest or {}).get("citations", [])]
         names = self.texts.names()
         source = cited[0] if cited else (names[0] if names else "")
-        return gr.update(value=source), document_html(self.texts, source, latest)
+        return gr.update(value=source), document_html(self.texts, source, latest, self._pages(source))
+
+    def _pages(self, source: str) -> tuple[int, ...]:
+        return self.assistant.corpus.pages.get(source, ())
 
     def show_document(self, source: str, answers: Answers) -> str:
         """The selected document with the latest answer's citations highlighted."""
-        return document_html(self.texts, source, answers[-1] if answers else None)
+        return document_html(self.texts, source, answers[-1] if answers else None, self._pages(source))
 
     # -- layout --------------------------------------------------------------------------------------
     def build(self, compact: bool = False) -> gr.Blocks:
@@ -211,6 +221,9 @@ class ChatUI:
                 outputs = [box, chat, answers, sources]
                 respond, retry, example = self.compact_respond, self.compact_retry, self.compact_example
             else:
+                with gr.Accordion(f"Documents in this collection ({len(names)})", open=False):
+                    records = self.assistant.corpus.records
+                    gr.HTML(documents_html([records[n] for n in sorted(records)]), elem_id="rag-documents")
                 with gr.Accordion("The whole document, with the cited words highlighted", open=False):
                     doc_choice = gr.Dropdown(names, value=names[0] if names else None, show_label=False)
                     doc_view = gr.HTML(document_html(self.texts, names[0] if names else "", None), js_on_load=None)
