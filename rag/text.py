@@ -71,7 +71,7 @@ _IRREGULAR = {
 }
 # Abbreviated titles, written out so that "Sen. Thom Tillis" meets "Which senator ...?".
 _IRREGULAR.update(sen="senator", rep="representative", gov="governor", dept="department", govt="government")
-_SNOWBALL = snowballstemmer.stemmer("english")
+_SNOWBALL = snowballstemmer.stemmer("english")  # compiled (PyStemmer) when installed, as the project does
 
 
 @lru_cache(maxsize=65536)

@@ -233,8 +233,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "eval" / "out" / "scale")
     parser.add_argument("--questions", type=int, default=30)
     parser.add_argument("--work", type=Path, help="folder for the corpora and stores (default: a temporary one)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="with --work: measure the stores an earlier run left, without indexing"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    saved = args.out / "scale.json"
+    previous = json.loads(saved.read_text(encoding="utf-8")) if args.reuse and saved.exists() else []
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)
@@ -242,7 +247,10 @@ def main() -> None:
             paths = write_corpus(work / f"corpus-{size}", size)
             store, collection = work / f"store-{size}", f"scale-{size}"
             row: dict[str, Any] = {"chunks": size, "documents": len(paths)}
-            if n == 0:
+            earlier = {r["documents"]: r for r in previous}.get(len(paths))
+            if args.reuse and earlier and (store / "chroma.sqlite3").exists():
+                row["indexing"] = earlier["indexing"]  # the store of an earlier run: measure again only
+            elif n == 0:
                 row["indexing"] = index_for_real(paths, store, collection)
             else:
                 row["indexing"] = {"precomputed_vectors": True, **index_precomputed(paths, store, collection)}
