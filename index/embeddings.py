@@ -28,6 +28,8 @@ def index_threads(threads: int) -> int:
     """Threads for indexing: every core, since indexing is one long batch job (measured on 2 cores: 79 texts/s
     with two threads against 36 with one), or ``threads`` if more."""
     return max(threads, os.cpu_count() or 1)
+
+
 #: How the model runs: "onnx" (onnxruntime; answering imports no torch) or "torch" (sentence-transformers).
 BACKENDS = ("onnx", "torch")
 DEFAULT_BACKEND = "onnx"

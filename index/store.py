@@ -124,6 +124,58 @@ def _record(meta: dict[str, Any]) -> DocumentRecord:
     )
 
 
+class SentenceVectors:
+    """The sentence vectors of a collection, read from the store when first asked for and kept (up to
+    ``cache`` of them), indexed like a matrix: ``vectors[i]`` is one row, ``vectors[[i, j]]`` two.
+
+    Answering needs the vectors of the sentences in the retrieved passages only, so a process never holds
+    the whole matrix (Chroma already keeps its own copy in its index).
+    """
+
+    def __init__(self, col: Any, ids: Sequence[str], dim: int, cache: int = 50_000) -> None:
+        import threading
+        from collections import OrderedDict
+
+        self._col = col
+        self._ids = list(ids)
+        self.dim = dim
+        self._cache: OrderedDict[int, np.ndarray[Any, np.dtype[np.float32]]] = OrderedDict()
+        self._limit = cache
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (len(self._ids), self.dim)
+
+    def __getitem__(self, key: Any) -> np.ndarray[Any, np.dtype[np.float32]]:
+        if isinstance(key, int | np.integer):
+            row: np.ndarray[Any, np.dtype[np.float32]] = self.rows([int(key)])[0]
+            return row
+        return self.rows([int(i) for i in key])
+
+    def rows(self, indices: Sequence[int]) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """The vectors of sentences ``indices``, as a ``(len(indices), dim)`` float32 matrix."""
+        out = np.zeros((len(indices), self.dim), np.float32)
+        with self._lock:  # one reader at a time: the cache is shared by the app's workers
+            missing = list(dict.fromkeys(i for i in indices if i not in self._cache))
+            if missing:
+                got = self._col.get(ids=[self._ids[i] for i in missing], include=["embeddings"])
+                by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+                for i in missing:
+                    if self._ids[i] not in by_id:
+                        raise StoreError(f"the vector of sentence {self._ids[i]} is missing from the store")
+                    self._cache[i] = np.asarray(by_id[self._ids[i]], dtype=np.float32)
+            for row, i in enumerate(indices):
+                out[row] = self._cache[i]
+                self._cache.move_to_end(i)
+            while len(self._cache) > self._limit:
+                self._cache.popitem(last=False)
+        return out
+
+
 @dataclass
 class StoredCorpus:
     """Everything retrieval and answering need in memory: chunks, sentences and sentence vectors, and the
@@ -131,7 +183,7 @@ class StoredCorpus:
 
     chunks: list[Chunk]
     sentences: list[Sentence]
-    sentence_vectors: np.ndarray[Any, np.dtype[np.float32]]
+    sentence_vectors: SentenceVectors
     documents: dict[str, DocumentRecord] = field(default_factory=dict)
 
 
@@ -427,8 +479,8 @@ class Store:
 
     # -- reading ---------------------------------------------------------------------------------------
     def load(self) -> StoredCorpus:
-        """Read every chunk and sentence (with vectors) into memory, ordered by source and offset. Read in
-        pages, the vectors straight into one float32 matrix, so nothing is held twice."""
+        """Read every chunk and sentence into memory, ordered by source and offset, page by page; sentence
+        vectors are read when an answer needs them (:class:`SentenceVectors`)."""
         self.open()
         chunk_rows: list[tuple[str, str, dict[str, Any]]] = []
         for page in self._pages(self._chunks, ["documents", "metadatas"]):
@@ -438,17 +490,8 @@ class Store:
             key=lambda c: (c.source, c.start),
         )
         del chunk_rows
-        dim = self.embeddings.dimension
-        total = int(self._sentences.count())
-        vectors = np.zeros((total, dim), np.float32)
         sentences: list[Sentence] = []
-        for page in self._pages(self._sentences, ["documents", "metadatas", "embeddings"]):
-            at = len(sentences)
-            embs = page["embeddings"]
-            if at + len(embs) > len(vectors):  # written to since it was counted
-                vectors = np.concatenate([vectors, np.zeros((at + len(embs) - len(vectors), dim), np.float32)])
-            if len(embs):
-                vectors[at : at + len(embs)] = np.asarray(embs, dtype=np.float32)
+        for page in self._pages(self._sentences, ["documents", "metadatas"]):
             for i, d, m in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
                 sentences.append(
                     Sentence(
@@ -462,9 +505,8 @@ class Store:
                         bool(m.get("quotable", True)),
                     )
                 )
-        order = sorted(range(len(sentences)), key=lambda j: (sentences[j].source, sentences[j].start))
-        sentences = [sentences[j] for j in order]
-        vectors = vectors[: len(order)][order] if order else np.zeros((0, dim), np.float32)
+        sentences.sort(key=lambda s: (s.source, s.start))
+        vectors = SentenceVectors(self._sentences, [s.id for s in sentences], self.embeddings.dimension)
         documents = {}
         if self._documents is not None:
             documents = {r.name: r for r in map(_record, self._documents.get(include=["metadatas"])["metadatas"])}

@@ -9,13 +9,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-import numpy as np
-
 from core.contract import Turn
 from index import analysis
 from index.chunker import Chunk, Sentence
 from index.loader import page_at
-from index.store import DocumentRecord, StoredCorpus
+from index.store import DocumentRecord, SentenceVectors, StoredCorpus
 from rag.bm25 import BM25Index
 from rag.condense import known_people
 from rag.question import NAME_LABELS, Question, Vocabulary
@@ -32,7 +30,8 @@ class Corpus:
 
     chunks: list[Chunk]
     sentences: list[Sentence]
-    sentence_vectors: np.ndarray[Any, np.dtype[np.float32]]
+    #: Indexed like a matrix (``sentence_vectors[[i, j]]``); read from the store on demand.
+    sentence_vectors: SentenceVectors
     #: Where each page of a paged document (PDF) starts, by source name.
     pages: dict[str, tuple[int, ...]] = field(default_factory=dict)
     #: How each document is presented (:mod:`rag.wording`), by source name; documents without a record are

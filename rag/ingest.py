@@ -26,9 +26,12 @@ def store_for(settings: Settings) -> Store:
     )
 
 
-def index_with(settings: Settings, paths: Sequence[str | Path], progress: bool = False) -> list[IndexReport]:
+def index_with(
+    settings: Settings, paths: Sequence[str | Path], progress: bool = False, batch: bool = True
+) -> list[IndexReport]:
     """Index ``paths`` (default: the bundled article) into the collection ``settings`` name; every file must
-    load (a file that cannot raises :class:`~core.errors.DocumentError`)."""
+    load (a file that cannot raises :class:`~core.errors.DocumentError`). ``batch``: embed with every core,
+    as a batch job does; without it, with the process's own model (the one that will answer questions)."""
     return index_paths(
         paths,
         settings.store,
@@ -36,7 +39,7 @@ def index_with(settings: Settings, paths: Sequence[str | Path], progress: bool =
         model=settings.embedding_model,
         chunk_size=settings.chunk_size,
         chunk_overlap=settings.chunk_overlap,
-        threads=index_threads(settings.threads),
+        threads=index_threads(settings.threads) if batch else settings.threads,
         backend=settings.embedding_backend,
         progress=progress,
         url=settings.chroma_url,
@@ -79,5 +82,5 @@ def ensure_collection(settings: Settings, say: Callable[[str], None] = lambda _:
     if store.exists() or store.collection_names():
         return False
     say(f"First run: indexing the bundled article into {settings.store} (collection {settings.collection!r})...")
-    index_with(settings, [BUNDLED_ARTICLE])
+    index_with(settings, [BUNDLED_ARTICLE], batch=False)  # the process loads its one model, which answers next
     return True
