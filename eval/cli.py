@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.errors import InputError, run_command
-from eval import BASELINES
+from eval import BASELINES, add_baselines_argument
 from eval.dataset import ARTICLE_SET
 from rag.config import Settings, from_args
 from rag.config import add_arguments as add_setting_arguments
@@ -41,13 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--out", metavar="DIR", help=f"where report.md, results.json and chart.png go (default {OUT})")
     parser.add_argument("--store", metavar="DIR", help="keep the benchmark's collection in this store (default: temp)")
     add_setting_arguments(parser, Settings, ("backend", "k", "chunk_size", "chunk_overlap"))
-    parser.add_argument(
-        "--baselines",
-        nargs="*",
-        metavar="NAME",
-        choices=(*BASELINES, "none"),
-        help=f"baselines to run beside the product (default all: {' '.join(BASELINES)}; 'none': product only)",
-    )
+    add_baselines_argument(parser, "the product")
     parser.add_argument(
         "--suite",
         choices=("dev", "blind"),

@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from core.errors import run_command
-from eval import BASELINES, report
+from eval import BASELINES, add_baselines_argument, report
 from eval.bench import Benchmark, SystemRun, run_benchmark
 from eval.dataset import casual
 from rag.config import Settings
@@ -119,13 +119,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--split", choices=sorted(SPLITS), default="dev")
     parser.add_argument("--backend", nargs="+", default=["extractive", "fitted"], dest="backends")
     parser.add_argument("--docs", nargs="+", choices=sorted(DOCUMENTS), default=list(DOCUMENTS), dest="documents")
-    parser.add_argument(
-        "--baselines",
-        nargs="*",
-        metavar="NAME",
-        choices=(*BASELINES, "none"),
-        help=f"baselines to run beside the backends (default all: {' '.join(BASELINES)}; 'none': backends only)",
-    )
+    add_baselines_argument(parser, "the backends")
     parser.add_argument(
         "--casual",
         action="store_true",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from index import BUNDLED_ARTICLE, IndexReport, Skipped, Store, index_paths, open_store
 from index.embeddings import index_threads
@@ -32,19 +33,8 @@ def index_with(
     """Index ``paths`` (default: the bundled article) into the collection ``settings`` name; every file must
     load (a file that cannot raises :class:`~core.errors.DocumentError`). ``batch``: embed with every core,
     as a batch job does; without it, with the process's own model (the one that will answer questions)."""
-    return index_paths(
-        paths,
-        settings.store,
-        settings.collection,
-        model=settings.embedding_model,
-        chunk_size=settings.chunk_size,
-        chunk_overlap=settings.chunk_overlap,
-        threads=index_threads(settings.threads) if batch else settings.threads,
-        backend=settings.embedding_backend,
-        progress=progress,
-        url=settings.chroma_url,
-        strict=True,
-    )[0]
+    threads = index_threads(settings.threads) if batch else settings.threads
+    return _index(settings, paths, progress, threads, strict=True)[0]
 
 
 def index_files(
@@ -57,6 +47,13 @@ def index_files(
 ) -> tuple[list[IndexReport], list[Skipped]]:
     """What ``rag index`` does: index the files ``paths`` name (folders recursively) into the collection
     ``settings`` name, skipping (and reporting) the files that cannot be loaded."""
+    threads = index_threads(settings.threads)
+    return _index(settings, paths, progress, threads, include=include, exclude=exclude, name=name)
+
+
+def _index(
+    settings: Settings, paths: Sequence[str | Path], progress: bool, threads: int, **options: Any
+) -> tuple[list[IndexReport], list[Skipped]]:
     return index_paths(
         paths,
         settings.store,
@@ -64,13 +61,11 @@ def index_files(
         model=settings.embedding_model,
         chunk_size=settings.chunk_size,
         chunk_overlap=settings.chunk_overlap,
-        threads=index_threads(settings.threads),
+        threads=threads,
         backend=settings.embedding_backend,
         progress=progress,
-        include=include,
-        exclude=exclude,
-        name=name,
         url=settings.chroma_url,
+        **options,
     )
 
 
