@@ -38,14 +38,14 @@ def create_app(settings: Settings | None = None, assistant: Any = None, web: Web
     from rag.web.server import build_app
 
     if assistant is None:
-        from rag.chain import Assistant
+        from rag.library import Library
 
-        assistant = Assistant(settings or Settings.from_env())  # the collection must exist: see main()
+        assistant = Library(settings or Settings.from_env())  # the collection must exist: see main()
     return build_app(assistant, web or WebSettings.from_env())
 
 
 #: The settings ``python app.py`` takes as flags; each is declared once, with its help text and variable.
-SERVE_FLAGS = ("host", "port", "embed_origins")
+SERVE_FLAGS = ("host", "port", "embed_origins", "uploads", "max_upload_mb")
 ANSWER_FLAGS = ("store", "collection", "chroma_url", "backend")
 
 

@@ -124,6 +124,12 @@ def _convert(f: Field[Any], raw: str) -> Any:
     except ValueError:
         what = "a whole number" if kind == "int" else "a number"
         raise ConfigError(f"{env_name(f.name)}={raw!r} is not {what}") from None
+    if kind == "bool":
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{env_name(f.name)}={raw!r} is not on or off (1/0, true/false, yes/no)")
     if kind.startswith("tuple"):
         return tuple(part for part in raw.replace(",", " ").split() if part)
     if kind == "Path":

@@ -451,3 +451,20 @@ def test_embedding_origins_are_configurable(assistant: Assistant) -> None:
         assert ok.headers.get("access-control-allow-origin") == "https://news.example"
         other = httpx.options(server.url + "/api/ask", headers={"origin": "https://evil.example", **preflight})
         assert "access-control-allow-origin" not in other.headers
+
+
+def test_gradio_refuses_an_upload_over_the_limit(assistant: Assistant) -> None:
+    with LiveServer(make_app(assistant, max_upload_mb=1)) as server:
+        for prefix in ("", "/widget"):
+            big = httpx.post(
+                server.url + prefix + "/gradio_api/upload",
+                files={"files": ("big.txt", b"x" * (2 * 1024 * 1024), "text/plain")},
+                timeout=60,
+            )
+            assert big.status_code == 413, (prefix, big.status_code, big.text[:200])
+            small = httpx.post(
+                server.url + prefix + "/gradio_api/upload",
+                files={"files": ("small.txt", b"hello", "text/plain")},
+                timeout=60,
+            )
+            assert small.status_code == 200

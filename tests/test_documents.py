@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -154,3 +155,62 @@ def test_the_app_shows_pages_and_the_document_list(fresh_settings: Settings, tmp
     assert "council met" not in view and "closed at nine" not in view  # the cited page only
     table = documents_html(list(assistant.corpus.records.values()))
     assert "<td>minutes.pdf</td><td>pdf</td><td>3</td>" in html.unescape(table)
+
+
+class _Upload:
+    """What Gradio hands a handler for an uploaded file: its temporary path and the name it was sent with."""
+
+    def __init__(self, path: Path, orig_name: str) -> None:
+        self.name, self.orig_name = str(path), orig_name
+
+
+def test_documents_are_added_and_removed_from_the_app(fresh_settings: Settings, tmp_path: Path) -> None:
+    from rag.library import Library
+    from rag.web.ui import ChatUI
+
+    first = tmp_path / "handbook.txt"
+    first.write_text("New staff get their badges from the front desk on Monday.", "utf-8")
+    index_files(fresh_settings, [first])
+    library = Library(fresh_settings)
+    ui = ChatUI(library, uploads=True, max_upload_mb=1)
+    assert library.ask("Who gives out the parking permits?").abstained
+
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    permits = uploads / "tmp123.docx"
+    write_docx(permits, ["Permits", "Parking permits are given out by Maria Lopez at the security office."])
+    huge = uploads / "tmp456.txt"
+    huge.write_bytes(b"word " * 300_000)
+    script = uploads / "tmp789.exe"
+    script.write_bytes(b"MZ")
+    status, table, *_ = ui.add_documents(
+        [_Upload(permits, "permits.docx"), _Upload(huge, "huge.txt"), _Upload(script, "run.exe")]
+    )
+    status = html.unescape(status)
+    assert "permits.docx: 1 chunks indexed" in status
+    assert "huge.txt: 1,500,000 bytes is over the 1 MB limit" in status and "run.exe: unsupported" in status
+    assert not any(uploads.iterdir())  # uploaded copies are not kept
+    assert "permits.docx" in html.unescape(table) and library.names() == ["handbook.txt", "permits.docx"]
+    answer = ui.assistant.ask("Who gives out the parking permits?")  # the new document answers at once
+    assert not answer.abstained and answer.citations[0].source == "permits.docx"
+
+    status, table, *_ = ui.remove_documents(["handbook.txt"])
+    assert "Removed handbook.txt" in html.unescape(status) and library.names() == ["permits.docx"]
+    status, *_ = ui.remove_documents(["permits.docx"])
+    assert "keep at least one document" in html.unescape(status) and library.names() == ["permits.docx"]
+    assert [d.name for d in store_for(fresh_settings).documents()] == ["permits.docx"]
+
+
+def test_the_widget_never_offers_uploads_and_the_window_can_be_told_not_to(assistant: Assistant) -> None:
+    from rag.library import Library
+    from rag.web.ui import ChatUI
+
+    library = Library(assistant.settings, assistant)
+
+    def kinds(blocks: Any) -> set[str]:
+        return {c.get("type") for c in blocks.get_config_file()["components"]}
+
+    assert "file" in kinds(ChatUI(library, uploads=True).build())
+    assert "file" not in kinds(ChatUI(library, uploads=True).build(compact=True))
+    assert "file" not in kinds(ChatUI(library, uploads=False).build())
+    assert "file" not in kinds(ChatUI(assistant, uploads=True).build())  # a fixed assistant cannot change

@@ -29,6 +29,11 @@ class WebSettings:
     )
     workers: int = field(default=2, metadata={"help": "answers computed at the same time (per surface)"})
     queue_size: int = field(default=64, metadata={"help": "requests allowed to wait; more are refused"})
+    uploads: bool = field(
+        default=True,
+        metadata={"help": "let people add and remove documents in the chat window (never in the widget)"},
+    )
+    max_upload_mb: int = field(default=20, metadata={"help": "largest file accepted by an upload, in MB"})
 
     def __post_init__(self) -> None:
         # "https://a.example/" is the origin "https://a.example".
@@ -37,6 +42,8 @@ class WebSettings:
             raise ConfigError(f"port must be between 1 and 65535, not {self.port}")
         if not 1 <= self.workers <= 64:
             raise ConfigError(f"workers must be between 1 and 64, not {self.workers}")
+        if not 1 <= self.max_upload_mb <= 1024:
+            raise ConfigError(f"max upload must be between 1 and 1024 MB, not {self.max_upload_mb}")
         if not 1 <= self.queue_size <= 10_000:
             raise ConfigError(f"queue size must be between 1 and 10000, not {self.queue_size}")
         if not self.embed_origins:

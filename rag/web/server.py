@@ -92,7 +92,7 @@ def build_app(assistant: ChatAssistant, web: WebSettings) -> FastAPI:
             Path(gr.__file__).parent / "templates" / "frontend" / "gradio.js", media_type="text/javascript"
         )
 
-    ui = ChatUI(assistant)
+    ui = ChatUI(assistant, uploads=web.uploads, max_upload_mb=web.max_upload_mb)
     full, widget = ui.build(), ui.build(compact=True)
     common: dict[str, Any] = {
         "css_paths": [STYLE],
@@ -101,6 +101,7 @@ def build_app(assistant: ChatAssistant, web: WebSettings) -> FastAPI:
         "show_error": True,
         "ssr_mode": False,
         "mcp_server": False,
+        "max_file_size": f"{web.max_upload_mb}mb",  # Gradio refuses larger uploads on every route
     }
     for blocks in (full, widget):
         blocks.queue(max_size=web.queue_size, default_concurrency_limit=web.workers)

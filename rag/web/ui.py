@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import gradio as gr
 
 from core.contract import Answer
 from core.errors import RagError
+from index.formats import SUPPORTED_SUFFIXES
 from rag.chain import StreamEvent
 from rag.corpus import Corpus
+from rag.library import Library
 from rag.sources import SourceTexts
 from rag.web.render import (
     answer_html,
     document_html,
     documents_html,
+    inert,
     question_html,
     sources_html,
     streaming_html,
@@ -81,9 +85,63 @@ def transcript(answers: Sequence[dict[str, Any]]) -> Messages:
 class ChatUI:
     """Builds the chat Blocks over one assistant and the texts of its documents."""
 
-    def __init__(self, assistant: ChatAssistant) -> None:
+    def __init__(self, assistant: ChatAssistant, uploads: bool = False, max_upload_mb: int = 20) -> None:
         self.assistant = assistant
-        self.texts: SourceTexts = assistant.corpus.texts
+        #: People may add and remove documents in the full window (never in the widget): the assistant must
+        #: be a :class:`rag.library.Library`, which rebuilds itself over the changed collection.
+        self.uploads = uploads and isinstance(assistant, Library)
+        self.max_upload_mb = max_upload_mb
+
+    @property
+    def texts(self) -> SourceTexts:
+        """The documents' texts, as the assistant now holds them (they change when documents are added)."""
+        return self.assistant.corpus.texts
+
+    # -- the document panel --------------------------------------------------------------------------
+    def _listing(self) -> tuple[str, Any, Any]:
+        records = self.assistant.corpus.records
+        names = self.texts.names()
+        table = documents_html([records[n] for n in sorted(records)])
+        return table, gr.update(choices=names, value=[]), gr.update(choices=names, value=names[0] if names else None)
+
+    def add_documents(self, files: Sequence[Any] | None) -> tuple[str, str, Any, Any]:
+        """Index uploaded files (type and size checked first) into the collection; (status, table, choices)."""
+        assert isinstance(self.assistant, Library)
+        chosen: list[tuple[str, str]] = []
+        problems: list[str] = []
+        for f in files or []:
+            path = Path(getattr(f, "name", None) or str(f))
+            name = Path(getattr(f, "orig_name", None) or path.name).name
+            try:
+                size = path.stat().st_size
+            except OSError:
+                problems.append(f"{name}: the upload was lost; try again")
+                continue
+            if size > self.max_upload_mb * 1024 * 1024:
+                problems.append(f"{name}: {size:,} bytes is over the {self.max_upload_mb} MB limit")
+            elif Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+                problems.append(f"{name}: unsupported file type; supported: {', '.join(SUPPORTED_SUFFIXES)}")
+            else:
+                chosen.append((str(path), name))
+        try:
+            reports, skipped = self.assistant.add(chosen) if chosen else ([], [])
+        finally:
+            for f in files or []:  # the upload is indexed (or refused): its copy is not kept
+                Path(getattr(f, "name", None) or str(f)).unlink(missing_ok=True)
+        problems += [f"{Path(s.path).name}: {s.reason}" for s in skipped]
+        done = [f"{r.source}: {'unchanged' if r.unchanged else f'{r.chunks} chunks indexed'}" for r in reports]
+        status = "; ".join(done + problems) or "Choose files to add."
+        return (inert(status), *self._listing())
+
+    def remove_documents(self, names: Sequence[str] | None) -> tuple[str, str, Any, Any]:
+        """Remove the chosen documents; (status, table, choices)."""
+        assert isinstance(self.assistant, Library)
+        try:
+            removed = self.assistant.remove(list(names or []))
+            status = f"Removed {', '.join(removed)}." if removed else "Choose documents to remove."
+        except RagError as exc:
+            status = str(exc)
+        return (inert(status), *self._listing())
 
     # -- handlers ------------------------------------------------------------------------------------
     def respond(self, question: str, answers: Answers) -> Iterator[tuple[Any, ...]]:
@@ -221,15 +279,34 @@ class ChatUI:
                 outputs = [box, chat, answers, sources]
                 respond, retry, example = self.compact_respond, self.compact_retry, self.compact_example
             else:
-                with gr.Accordion(f"Documents in this collection ({len(names)})", open=False):
+                with gr.Accordion("Documents in this collection", open=False):
                     records = self.assistant.corpus.records
-                    gr.HTML(documents_html([records[n] for n in sorted(records)]), elem_id="rag-documents")
+                    table = gr.HTML(documents_html([records[n] for n in sorted(records)]), elem_id="rag-documents")
+                    if self.uploads:
+                        upload = gr.File(
+                            file_count="multiple",
+                            file_types=list(SUPPORTED_SUFFIXES),
+                            label=f"Add documents (up to {self.max_upload_mb} MB each)",
+                            elem_id="rag-upload",
+                        )
+                        add = gr.Button("Add to the collection", elem_id="rag-add")
+                        doomed = gr.Dropdown(
+                            names, value=[], multiselect=True, label="Remove documents", elem_id="rag-remove-choice"
+                        )
+                        remove = gr.Button("Remove", variant="stop", elem_id="rag-remove")
+                        status = gr.HTML("", elem_id="rag-doc-status")
                 with gr.Accordion("The whole document, with the cited words highlighted", open=False):
                     doc_choice = gr.Dropdown(names, value=names[0] if names else None, show_label=False)
                     doc_view = gr.HTML(document_html(self.texts, names[0] if names else "", None), js_on_load=None)
                 doc_choice.change(
                     self.show_document, [doc_choice, answers], doc_view, api_visibility="private", queue=False
                 )
+                if self.uploads:
+                    changed = [status, table, doomed, doc_choice]
+                    add.click(self.add_documents, [upload], changed, api_visibility="private", concurrency_limit=1)
+                    remove.click(
+                        self.remove_documents, [doomed], changed, api_visibility="private", concurrency_limit=1
+                    )
                 outputs = [box, chat, answers, sources, doc_choice, doc_view]
                 respond, retry, example = self.respond, self.retry, self.example
                 gr.api(self.api_ask, api_name="ask")  # type: ignore[attr-defined]
