@@ -466,6 +466,8 @@ class Store:
         if self._documents is not None:
             got = self._documents.get(include=["metadatas"])
             records = {r.name: r for r in map(_record, got["metadatas"])}
+        if self._documents is not None and sum(r.chunks for r in records.values()) == self._chunks.count():
+            return [records[k] for k in sorted(records)]  # every chunk is accounted for: no need to read them
         counts: dict[str, int] = {}
         paths: dict[str, str] = {}
         for meta in self._chunks.get(include=["metadatas"])["metadatas"]:
