@@ -92,7 +92,7 @@ def load_document(path: str | Path, name: str | None = None) -> SourceDocument:
     if not p.exists():
         raise DocumentError(f"{p}: no such file")
     if p.is_dir():
-        raise DocumentError(f"{p}: is a folder; give it to load_tree (rag index FOLDER indexes what it holds)")
+        raise DocumentError(f"{p}: is a folder, not a file (rag index FOLDER indexes the files it holds)")
     if kind_of(p) is None:
         kinds = ", ".join(SUPPORTED_SUFFIXES)
         raise DocumentError(f"{p}: unsupported file type {p.suffix or '(none)'!r}; supported: {kinds}")

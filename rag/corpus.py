@@ -32,11 +32,6 @@ class Corpus:
     sentences: list[Sentence]
     #: Indexed like a matrix (``sentence_vectors[[i, j]]``); read from the store on demand.
     sentence_vectors: SentenceVectors
-    #: Where each page of a paged document (PDF) starts, by source name.
-    pages: dict[str, tuple[int, ...]] = field(default_factory=dict)
-    #: How each document is presented (:mod:`rag.wording`), by source name; documents without a record are
-    #: left out.
-    wordings: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Each document's record (name, type, pages, chunks, when indexed), by name.
     records: dict[str, DocumentRecord] = field(default_factory=dict)
     bm25: BM25Index = field(init=False)
@@ -117,9 +112,17 @@ class Corpus:
     @classmethod
     def from_store(cls, stored: StoredCorpus) -> Corpus:
         """Build from what :meth:`index.store.Store.load` read."""
-        pages = {name: r.pages for name, r in stored.documents.items() if r.pages}
-        wordings = {name: r.wording for name, r in stored.documents.items()}
-        return cls(stored.chunks, stored.sentences, stored.sentence_vectors, pages, wordings, stored.documents)
+        return cls(stored.chunks, stored.sentences, stored.sentence_vectors, stored.documents)
+
+    @cached_property
+    def pages(self) -> dict[str, tuple[int, ...]]:
+        """Where each page of a paged document (PDF) starts, by source name (from the records)."""
+        return {name: r.pages for name, r in self.records.items() if r.pages}
+
+    @cached_property
+    def wordings(self) -> dict[str, dict[str, Any]]:
+        """How each document with a record is presented (:mod:`rag.wording`), by source name."""
+        return {name: r.wording for name, r in self.records.items()}
 
     def page_of(self, source: str, offset: int) -> int | None:
         """The 1-based page of ``source`` that holds character ``offset``; None for a document without pages."""

@@ -50,7 +50,8 @@ class Library:
 
     def names(self) -> list[str]:
         """The documents of the collection, by name."""
-        return sorted({s.source for s in self._current.corpus.sentences} | set(self._current.corpus.records))
+        corpus = self._current.corpus
+        return sorted(set(corpus.texts.names()) | set(corpus.records))
 
     def add(self, files: Sequence[tuple[str | Path, str]]) -> tuple[list[IndexReport], list[Skipped]]:
         """Index each ``(path, name)`` through the same loaders as ``rag index``, then answer from the result."""

@@ -66,6 +66,8 @@ def test_a_folder_of_every_type_is_indexed_listed_and_removed(fresh_settings: Se
     assert "page" not in assistant.ask("When was the harbour wall rebuilt?").to_dict()["citations"][0]
     declined = assistant.ask("What colour is the mayor's car?")
     assert declined.abstained and declined.answer == "The documents don't say."
+    streamed = list(assistant.stream("What colour is the mayor's car?"))  # no other words flash up first
+    assert [e.kind for e in streamed] == ["answer"] and streamed[-1].answer.answer == "The documents don't say."
     assert assistant.wording.title == "Ask the documents"
     assert any("Port Ellen" in q or "Alice Brown" in q for q in assistant.wording.examples)  # drawn from them
 

@@ -69,10 +69,11 @@ class Answerer(ABC):
     def stream(self, request: AnswerRequest) -> Iterator[str | Draft]:
         """Yield the answer text in pieces as it is produced, then the final :class:`Draft`.
 
-        The default answers at once and replays the text word by word; LLM backends override it to pass
-        tokens through as the model writes them.
+        The default answers at once and replays the text word by word (nothing for a decline, whose words
+        the chain chooses); LLM backends override it to pass tokens through as the model writes them.
         """
         draft = self.answer(request)
-        for match in re.finditer(r"\S+\s*", draft.answer):
-            yield match.group(0)
+        if not draft.abstained:  # a decline is worded by the chain, in the collection's words
+            for match in re.finditer(r"\S+\s*", draft.answer):
+                yield match.group(0)
         yield draft

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import html
 import re
-from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from index.loader import page_at
 from rag.sources import SourceTexts
 
 # HTML's special characters as entities, Markdown's as numeric character references, newlines as <br>.
@@ -158,7 +158,7 @@ def document_html(texts: SourceTexts, source: str, answer: Mapping[str, Any] | N
     cited = [c for c in (answer or {}).get("citations", []) if c["source"] == source]
     lo, hi, heading = 0, len(text), ""
     if pages and cited:
-        n = max(bisect_right(list(pages), int(cited[0]["start"])), 1)
+        n = page_at(pages, int(cited[0]["start"])) or 1
         lo, hi = pages[n - 1], pages[n] if n < len(pages) else len(text)
         heading = f'<p class="rag-page">Page {n} of {len(pages)}</p>'
         cited = [c for c in cited if lo <= int(c["start"]) < hi]

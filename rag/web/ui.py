@@ -157,6 +157,7 @@ class ChatUI:
             {"role": "user", "content": question_html(question.strip())},
             {"role": "assistant", "content": streaming_html("")},
         ]
+        yield "", chat, gr.skip(), gr.skip(), gr.skip(), gr.skip()  # the question shows at once, answer pending
         text = ""
         for event in _chain(first, events):
             if event.answer is None:
