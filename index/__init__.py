@@ -28,7 +28,8 @@ def open_store(
 ) -> Store:
     """The collection ``collection`` of the store at ``store`` (or of the Chroma server at ``url``), with the
     embedding model ``model`` (not yet loaded), run by ``backend`` ("onnx" or "torch")."""
-    return Store(open_client(store, url), collection, get_embeddings(model, threads, backend))
+    location = url or str(Path(store).resolve())
+    return Store(open_client(store, url), collection, get_embeddings(model, threads, backend), location)
 
 
 def index_paths(

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import ConfigError
+from core.paths import cache_root
 
 #: Bumped whenever the export below changes, so old cached graphs are not reused.
 EXPORT_VERSION = 1
@@ -27,10 +28,7 @@ EXPORT_VERSION = 1
 
 def cache_dir() -> Path:
     """Where exported graphs are kept (``RAG_CACHE`` or the user's cache folder)."""
-    if os.environ.get("RAG_CACHE"):
-        return Path(os.environ["RAG_CACHE"]).expanduser() / "onnx"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base).expanduser() / "rag-article" / "onnx"
+    return cache_root() / "onnx"
 
 
 def _fingerprint(folder: Path) -> str:

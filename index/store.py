@@ -137,7 +137,7 @@ class SentenceVectors:
         from collections import OrderedDict
 
         self._col = col
-        self._ids = list(ids)
+        self._ids = ids
         self.dim = dim
         self._cache: OrderedDict[int, np.ndarray[Any, np.dtype[np.float32]]] = OrderedDict()
         self._limit = cache
@@ -268,10 +268,12 @@ def _http_client(url: str) -> chromadb.ClientAPI:
 class Store:
     """A corpus in Chroma: one chunk collection plus its sentence collection, tied to one embedding model."""
 
-    def __init__(self, client: chromadb.ClientAPI, name: str, embeddings: LocalEmbeddings) -> None:
+    def __init__(self, client: chromadb.ClientAPI, name: str, embeddings: LocalEmbeddings, location: str = "") -> None:
         self.client = client
         self.name = validate_collection_name(name)
         self.embeddings = embeddings
+        #: Where the store is: the folder of an embedded store (absolute), or the URL of a Chroma server.
+        self.location = location
         self._chunks: Any = None
         self._sentences: Any = None
         self._documents: Any = None
@@ -480,6 +482,31 @@ class Store:
         return [records[k] for k in sorted(records)]
 
     # -- reading ---------------------------------------------------------------------------------------
+    def records(self) -> dict[str, DocumentRecord]:
+        """The record of every document that has one, by name (one small read, whatever the collection's size)."""
+        self.open()
+        if self._documents is None:
+            return {}
+        return {r.name: r for r in map(_record, self._documents.get(include=["metadatas"])["metadatas"])}
+
+    def state(self, records: dict[str, DocumentRecord] | None = None) -> str:
+        """A digest of what the collection holds: every document record and the chunk and sentence counts.
+
+        Any change through this code changes it (a document's record is removed first and written last, with
+        the time it was indexed), so what is derived from a collection can be kept under its state."""
+        import hashlib
+
+        self.open()
+        records = self.records() if records is None else records
+        listing = [_record_meta(records[k]) for k in sorted(records)]
+        payload = json.dumps([listing, self._chunks.count(), self._sentences.count()], sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+    def sentence_vectors(self, ids: Sequence[str]) -> SentenceVectors:
+        """The vectors of the sentences ``ids`` (in that order), read from the store as they are needed."""
+        self.open()
+        return SentenceVectors(self._sentences, ids, self.embeddings.dimension)
+
     def load(self) -> StoredCorpus:
         """Read every chunk and sentence into memory, ordered by source and offset, page by page; sentence
         vectors are read when an answer needs them (:class:`SentenceVectors`)."""
@@ -509,10 +536,7 @@ class Store:
                 )
         sentences.sort(key=lambda s: (s.source, s.start))
         vectors = SentenceVectors(self._sentences, [s.id for s in sentences], self.embeddings.dimension)
-        documents = {}
-        if self._documents is not None:
-            documents = {r.name: r for r in map(_record, self._documents.get(include=["metadatas"])["metadatas"])}
-        return StoredCorpus(chunks, sentences, vectors, documents)
+        return StoredCorpus(chunks, sentences, vectors, self.records())
 
     @staticmethod
     def _pages(col: Any, include: list[str], size: int = 5000) -> Any:

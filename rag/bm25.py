@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,23 +20,47 @@ from rag.text import terms
 
 
 class BM25Index:
-    """Okapi BM25 over chunk texts (k1=1.5, b=0.75), with the corpus vocabulary and IDF exposed."""
+    """Okapi BM25 over chunk texts (k1=1.5, b=0.75), with the corpus vocabulary and IDF exposed.
 
-    def __init__(self, chunks: Sequence[Chunk], k1: float = 1.5, b: float = 0.75) -> None:
+    Built from the chunks (:meth:`build`) at index time and saved (:meth:`save`); a process loads it
+    memory-mapped (:meth:`load`), so start-up neither tokenises the chunks nor reads the matrix.
+    """
+
+    def __init__(self, chunks: Sequence[Chunk], model: Any = None, k1: float = 1.5, b: float = 0.75) -> None:
+        self.chunks = chunks
+        self.k1, self.b = k1, b
+        self._model = model
+        self.idf: dict[str, float] = {}
+        if model is not None:
+            df = np.diff(model.scores["indptr"])  # documents each term occurs in (the matrix is column-per-term)
+            n = len(chunks)
+            self.idf = {t: math.log(1 + (n - df[j] + 0.5) / (df[j] + 0.5)) for t, j in model.vocab_dict.items() if t}
+
+    @classmethod
+    def build(cls, chunks: Sequence[Chunk], k1: float = 1.5, b: float = 0.75) -> BM25Index:
+        """The index of ``chunks``' texts."""
+        if not len(chunks):
+            return cls(chunks, None, k1, b)
         import bm25s
 
-        self.chunks = list(chunks)
-        self.k1, self.b = k1, b
-        self._model: Any = None
-        self.idf: dict[str, float] = {}
-        if not self.chunks:
-            return
         model = bm25s.BM25(k1=k1, b=b, method="lucene")
-        model.index([terms(c.text) for c in self.chunks], show_progress=False)
-        self._model = model
-        df = np.diff(model.scores["indptr"])  # documents each term occurs in (the matrix is column-per-term)
-        n = len(self.chunks)
-        self.idf = {t: math.log(1 + (n - df[j] + 0.5) / (df[j] + 0.5)) for t, j in model.vocab_dict.items() if t}
+        model.index([terms(c.text) for c in chunks], show_progress=False)
+        return cls(chunks, model, k1, b)
+
+    def save(self, folder: Path) -> None:
+        """Write the index to ``folder`` (bm25s's own files)."""
+        if self._model is not None:
+            self._model.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path, chunks: Sequence[Chunk]) -> BM25Index:
+        """The index :meth:`save` wrote, its matrix memory-mapped; ``chunks`` are what its rows stand for."""
+        if not (folder / "params.index.json").exists():
+            return cls(chunks)
+        import bm25s
+
+        model = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
+        return cls(chunks, model, float(model.k1), float(model.b))
 
     def unseen_idf(self) -> float:
         """The IDF a term that occurs nowhere would get: the weight of a word the corpus never uses."""

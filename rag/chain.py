@@ -129,7 +129,7 @@ class Assistant:
                 f"(collections: {listing}); create it with: rag index --collection {settings.collection} FILE"
             )
         self.store = store.open()
-        self.corpus = Corpus.from_store(store.load())
+        self.corpus = Corpus.open(store)
         if not self.corpus.chunks:
             raise StoreError(f"collection {settings.collection!r} is empty; add documents with: rag index FILE")
         self.embeddings = store.embeddings

@@ -113,6 +113,8 @@ def cmd_docs_list(args: argparse.Namespace) -> int:
 
 def cmd_docs_rm(args: argparse.Namespace) -> int:
     """``rag docs rm NAME ...``: remove documents from a collection."""
+    from rag.corpus import refresh
+
     store = _store(args)
     if not store.exists():
         raise InputError(f"no collection {store.name!r} in this store; see: rag collections list")
@@ -123,6 +125,7 @@ def cmd_docs_rm(args: argparse.Namespace) -> int:
         raise InputError(f"no document named {missing[0]!r} in {store.name!r} (documents: {listing})")
     for n in args.names:
         store.remove(n)
+    refresh(store)  # what questions read, for the collection as it now is
     out = {"removed": list(args.names), "collection": store.name}
     print(json.dumps(out) if args.json else f"removed {len(args.names)} document(s) from {store.name!r}")
     return 0
@@ -154,10 +157,12 @@ def cmd_collections_list(args: argparse.Namespace) -> int:
 
 def cmd_collections_rm(args: argparse.Namespace) -> int:
     """``rag collections rm NAME``: delete a collection with everything in it."""
+    from rag.corpus import forget
     from rag.ingest import store_for
 
     settings = _settings(args)
     store = store_for(settings.with_(collection=args.name))
+    forget(store)
     if not store.drop():
         listing = ", ".join(store.collection_names()) or "none"
         raise InputError(f"no collection {args.name!r} in {settings.store} (collections: {listing})")

@@ -13,6 +13,7 @@ from typing import Any
 from index import BUNDLED_ARTICLE, IndexReport, Skipped, Store, index_paths, open_store
 from index.embeddings import index_threads
 from rag.config import Settings
+from rag.corpus import refresh
 
 
 def store_for(settings: Settings) -> Store:
@@ -54,7 +55,7 @@ def index_files(
 def _index(
     settings: Settings, paths: Sequence[str | Path], progress: bool, threads: int, **options: Any
 ) -> tuple[list[IndexReport], list[Skipped]]:
-    return index_paths(
+    reports, skipped = index_paths(
         paths,
         settings.store,
         settings.collection,
@@ -67,6 +68,9 @@ def _index(
         url=settings.chroma_url,
         **options,
     )
+    if any(not r.unchanged for r in reports):
+        refresh(store_for(settings))  # what questions read, written now rather than by the first question
+    return reports, skipped
 
 
 def ensure_collection(settings: Settings, say: Callable[[str], None] = lambda _: None) -> bool:

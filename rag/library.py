@@ -51,7 +51,7 @@ class Library:
     def names(self) -> list[str]:
         """The documents of the collection, by name."""
         corpus = self._current.corpus
-        return sorted(set(corpus.texts.names()) | set(corpus.records))
+        return sorted(set(corpus.sources) | set(corpus.records))
 
     def add(self, files: Sequence[tuple[str | Path, str]]) -> tuple[list[IndexReport], list[Skipped]]:
         """Index each ``(path, name)`` through the same loaders as ``rag index``, then answer from the result."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -140,11 +140,10 @@ class Vocabulary:
     unseen_idf: float
     #: For each term that is part of a named entity, the term groups of the entities it is part of.
     entity_groups: dict[str, list[frozenset[str]]]
-    #: The document's texts, read once when a query is first spelled (:meth:`spelled`).
-    texts: Callable[[], Iterable[str]] = field(default=lambda: ())
+    #: The first word of the documents written with each stem (what a corrected typo becomes).
+    surfaces: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._surface: dict[str, str] | None = None
         self._corrected: dict[str, str] = {}
         self._by_length: dict[int, list[str]] = {}
         for t in self.idf:
@@ -183,12 +182,7 @@ class Vocabulary:
 
     def surface(self, term: str) -> str:
         """The first word of the document whose stem is ``term`` (``term`` itself when there is none)."""
-        if self._surface is None:
-            self._surface = {}
-            for text in self.texts():
-                for w in words(text):
-                    self._surface.setdefault(stem(w), w)
-        return self._surface.get(term, term)
+        return self.surfaces.get(term, term)
 
     def fix(self, word: str, first: bool = False) -> str:
         """A folded word as the document or English spells it: a function word one edit off ("becuase", or

@@ -71,8 +71,9 @@ class DenseRetriever(BaseRetriever):
         sent_hits = self.sentences.similarity_search_by_vector_with_relevance_scores(vector, k=3 * self.k)
         best_sentence: dict[str, float] = {}
         for doc, dist in sent_hits:
-            for chunk_id in self.corpus.chunks_of_sentence(str(doc.id)):
-                best_sentence.setdefault(chunk_id, 1.0 - float(dist))
+            meta = doc.metadata
+            for chunk in self.corpus.chunks_holding(meta["source"], int(meta["start"]), int(meta["end"])):
+                best_sentence.setdefault(chunk.id, 1.0 - float(dist))
         # What is not in a top list scores no better than the last one in it.
         floor_chunk = min(chunk_sim.values(), default=0.0)
         floor_sentence = min(best_sentence.values(), default=0.0)

@@ -8,9 +8,10 @@ collection, even when the original file has moved or changed since it was indexe
 
 from __future__ import annotations
 
-import re
+import threading
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from index.chunker import Sentence
@@ -26,57 +27,63 @@ class Paragraph:
 
 
 class SourceTexts:
-    """Every source's text and paragraph layout, built once from the corpus sentences."""
+    """Every source's text and paragraph layout, rebuilt from its sentences when first asked for (the texts
+    of the last few sources asked for are kept)."""
 
-    def __init__(self, sentences: Sequence[Sentence]) -> None:
+    def __init__(self, names: Sequence[str], sentences_of: Callable[[str], Sequence[Sentence]], keep: int = 8) -> None:
+        self._names = sorted(names)
+        self._sentences_of = sentences_of
+        self._keep = keep
+        self._built: OrderedDict[str, tuple[list[Sentence], list[int], str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, sentences: Sequence[Sentence]) -> SourceTexts:
+        """The texts of the sources ``sentences`` belong to."""
         by_source: dict[str, list[Sentence]] = {}
         for s in sentences:
             by_source.setdefault(s.source, []).append(s)
-        self._sentences = {name: sorted(items, key=lambda s: s.start) for name, items in by_source.items()}
-        self._starts = {name: [s.start for s in items] for name, items in self._sentences.items()}
-        self._texts = {name: _rebuild(items) for name, items in self._sentences.items()}
+        return cls(list(by_source), lambda name: by_source.get(name, []), keep=len(by_source))
 
-    def find(self, fragment: str, limit: int = 20) -> list[tuple[str, int]]:
-        """Where ``fragment`` occurs verbatim, any run of white space matching any other: ``(source, offset)``
-        pairs, at most ``limit``."""
-        words = fragment.split()
-        if not words:
-            return []
-        pattern = re.compile(r"\s+".join(map(re.escape, words)))
-        hits: list[tuple[str, int]] = []
-        for name, text in self._texts.items():
-            for match in pattern.finditer(text):
-                hits.append((name, match.start()))
-                if len(hits) >= limit:
-                    return hits
-        return hits
+    def _source(self, name: str) -> tuple[list[Sentence], list[int], str]:
+        with self._lock:
+            if name in self._built:
+                self._built.move_to_end(name)
+                return self._built[name]
+        items = sorted(self._sentences_of(name), key=lambda s: s.start)
+        built = (items, [s.start for s in items], _rebuild(items))
+        with self._lock:
+            self._built[name] = built
+            while len(self._built) > self._keep:
+                self._built.popitem(last=False)
+        return built
 
     def names(self) -> list[str]:
         """The source names, sorted."""
-        return sorted(self._texts)
+        return list(self._names)
 
     def text(self, source: str) -> str:
         """The text of ``source`` (exact at every sentence); empty for an unknown source."""
-        return self._texts.get(source, "")
+        return self._source(source)[2]
 
     def paragraph(self, source: str, start: int, end: int) -> Paragraph:
         """The whole paragraph(s) that ``[start, end)`` of ``source`` lies in (the span itself if unknown)."""
-        items = self._sentences.get(source, [])
-        i = max(bisect_right(self._starts.get(source, []), start) - 1, 0)
+        items, starts, text = self._source(source)
+        i = max(bisect_right(starts, start) - 1, 0)
         while i < len(items) and items[i].end <= start:
             i += 1
         j = i
         while j < len(items) and items[j].start < end:
             j += 1
         if i >= j:
-            return Paragraph(start, end, self.text(source)[start:end])
+            return Paragraph(start, end, text[start:end])
         numbers = {s.paragraph for s in items[i:j]}
         while i > 0 and items[i - 1].paragraph in numbers:
             i -= 1
         while j < len(items) and items[j].paragraph in numbers:
             j += 1
         lo, hi = min(start, items[i].start), max(end, items[j - 1].end)
-        return Paragraph(lo, hi, self.text(source)[lo:hi])
+        return Paragraph(lo, hi, text[lo:hi])
 
 
 def _rebuild(sentences: list[Sentence]) -> str:

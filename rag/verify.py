@@ -32,7 +32,7 @@ from langchain_core.documents import Document
 from core.contract import Citation, Draft, SentenceCheck
 from index.embeddings import LocalEmbeddings
 from rag.corpus import Corpus
-from rag.text import STOPWORDS, fold, stem, terms
+from rag.text import STOPWORDS, fold, names, stem, terms
 
 Status = Literal["supported", "unsupported", "uncited"]
 
@@ -66,12 +66,6 @@ _ABSTAINS = re.compile(
     re.I,
 )
 _PRONOUN = re.compile(r"\b(he|she|they|him|her|his|them|their)\b", re.I)
-_INSTRUCTION = re.compile(
-    r"(?i:\b(ignore|disregard|forget|override)\s+(all\s+|any\s+|the\s+|your\s+)?"
-    r"(previous\s+|prior\s+|above\s+|earlier\s+|preceding\s+|system\s+)?(instructions?|prompts?|directions)\b)"
-    r"|(?i:\b(reply|respond|answer|say|output|print|write)(\s+only)?(\s+with)?(\s+the\s+word)?)\s*[\"“']?[A-Z]{4,}[\"”']?\s*(?:[.!,;]|$)"
-    r"|(?i:\bsystem prompt\b|\byou are now\b|\bnew instructions\b)"
-)
 
 
 @dataclass(frozen=True)
@@ -91,11 +85,6 @@ class Verdict:
     evidence: tuple[int, ...] = ()
     score: float = 0.0
     reason: str = ""
-
-
-def is_instruction(text: str) -> bool:
-    """Whether ``text`` reads as a command to the model (a prompt injection) rather than a statement."""
-    return bool(_INSTRUCTION.search(text))
 
 
 def is_abstention(text: str) -> bool:
@@ -128,24 +117,6 @@ def numbers(text: str) -> set[str]:
     found = {m.group(0).replace(",", "").rstrip(".") for m in _NUMBER.finditer(folded)}
     found |= {_NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", folded) if w in _NUMBER_WORDS}
     return found
-
-
-def names(text: str, proper: frozenset[str] = frozenset()) -> set[str]:
-    """Terms of the names in ``text``: capitalised words and acronyms. The first word counts only when it is
-    an acronym or one of the ``proper`` terms (words the document capitalises mid-sentence)."""
-    out = set()
-    for i, match in enumerate(re.finditer(r"[^\W_]+(?:['’]s\b)?", text)):
-        word = re.sub(r"['’]s$", "", match.group(0))
-        if len(word) < 2 or not word[0].isupper():
-            continue
-        low = fold(word)
-        if low in STOPWORDS:
-            continue
-        term = stem(low)
-        if i == 0 and not word.isupper() and term not in proper:
-            continue
-        out.add(term)
-    return out
 
 
 def negation_scopes(text: str) -> list[frozenset[str]]:
@@ -195,15 +166,13 @@ class Verifier:
         self.corpus = corpus
         self.embeddings = embeddings
         self.threshold = threshold
-        self._usable = [s.quotable and not is_instruction(s.text) for s in corpus.sentences]
-        self._proper = frozenset(n for s in corpus.sentences for n in names(s.text))
 
     def _pool(self, passages: Sequence[Document], numbers_: Sequence[int]) -> list[int]:
         out: dict[int, None] = {}
         for n in numbers_:
             meta = passages[n - 1].metadata
             for i in self.corpus.sentences_in(meta["source"], int(meta["start"]), int(meta["end"])):
-                if self._usable[i]:
+                if self.corpus.usable(i):
                     out.setdefault(i, None)
         return list(out)
 
@@ -244,7 +213,7 @@ class Verifier:
         ranked = sorted(range(len(pool)), key=lambda j: -(DENSE_WEIGHT * dense[j] + (1 - DENSE_WEIGHT) * cover[j]))
         options: list[tuple[int, ...]] = [(pool[j],) for j in ranked[:PAIR_CANDIDATES]]
         for j in ranked[:PAIR_CANDIDATES]:
-            options += [tuple(sorted((pool[j], n))) for n in self.corpus.neighbours(pool[j]) if self._usable[n]]
+            options += [tuple(sorted((pool[j], n))) for n in self.corpus.neighbours(pool[j]) if self.corpus.usable(n)]
         best = Verdict(claim, "unsupported", reason="no sentence of the cited passages says this")
         for evidence in options:
             verdict = self._judge(claim, vector, weights, evidence)
@@ -281,7 +250,7 @@ class Verifier:
             named = named | terms_of[main - 1]
         if main + 1 in evidence and _is_byline(self.corpus.sentences[main + 1].text):
             named = named | terms_of[main + 1]
-        absent = names(claim.text, self._proper) - named
+        absent = names(claim.text, self.corpus.proper_names) - named
         if absent:
             return Verdict(claim, "unsupported", evidence, score, f"name {sorted(absent)[0]!r} is not in the source")
         polarity = _polarity_clash(claim.text, main_text)

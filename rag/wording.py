@@ -13,7 +13,6 @@ documents themselves: questions about the names (people, organisations, places, 
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 from rag.corpus import Corpus
@@ -43,14 +42,7 @@ class Wording:
 
 def drawn_examples(corpus: Corpus, n: int = MAX_EXAMPLES) -> tuple[str, ...]:
     """Questions about the names the documents mention most, one per kind of name first."""
-    counts: Counter[tuple[str, str]] = Counter()
-    for i, ents in enumerate(corpus.sentence_entities):
-        if not corpus.sentences[i].quotable:
-            continue
-        for label, _, text in ents:
-            if label in _TEMPLATES or label in ("GPE", "LOC", "NORP", "FAC"):
-                counts[(label, " ".join(text.split()))] += 1
-    ranked = [key for key, _ in counts.most_common()]
+    ranked = [(label, text) for label, text, _ in corpus.mentioned]
     chosen: list[tuple[str, str]] = []
     for key in ranked:  # the most frequent name of each kind, then the rest by frequency
         if key[0] not in {k for k, _ in chosen}:

@@ -26,7 +26,6 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from core.errors import ConfigError
 from rag.chain import Assistant
-from rag.sources import SourceTexts
 from rag.web.config import WebSettings
 from rag.web.render import answer_html, document_html, inert, sources_html
 from tests.conftest import ARTICLE_TEXT
@@ -135,7 +134,7 @@ def test_answer_markers_link_to_their_source_cards(assistant: Assistant) -> None
     assert chat.count('href="#rag-src-3-1"') == 1
     assert "rag-src-3-7" not in chat  # [7] cites nothing: stays text
     assert "&lt;b&gt;Friday&lt;/b&gt;" in chat
-    panel = sources_html([_answer(), answer], SourceTexts(assistant.corpus.sentences))
+    panel = sources_html([_answer(), answer], assistant.corpus.texts)
     assert 'id="rag-src-1-1"' in panel and 'id="rag-src-0-1"' in panel
     marks = re.findall(r'<mark class="rag-quote">(.*?)</mark>', panel)
     assert [html.unescape(m) for m in marks] == [answer["citations"][0]["quote"]] * 2
@@ -164,7 +163,7 @@ def test_abstentions_look_different_and_cite_nothing() -> None:
 
 def test_document_view_highlights_every_cited_span(assistant: Assistant) -> None:
     answer = _answer()
-    out = document_html(SourceTexts(assistant.corpus.sentences), "article.txt", answer)
+    out = document_html(assistant.corpus.texts, "article.txt", answer)
     marks = re.findall(r'<mark class="rag-quote" id="rag-doc-1"[^>]*>(.*?)</mark>', out)
     assert [html.unescape(m) for m in marks] == [answer["citations"][0]["quote"]]
     assert out.count('href="#rag-doc-1"') == 1  # the legend links to the span

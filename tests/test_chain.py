@@ -165,10 +165,10 @@ def test_quotes_of_earlier_turns_come_from_their_citations(
     corpus = assistant.corpus
     by_text = corpus.quoted([to_turn([answer["question"], answer["answer"]])])
 
-    def no_search(fragment: str) -> list[tuple[str, int]]:
+    def no_search(fragment: str, limit: int = 20) -> list[int]:
         raise AssertionError("the documents were searched for the earlier answer's words")
 
-    monkeypatch.setattr(corpus.texts, "find", no_search)
+    monkeypatch.setattr(corpus, "find", no_search)
     by_citation = corpus.quoted([to_turn(answer)])
     assert by_citation and set(by_citation) == set(by_text)
     assert [corpus.sentences[i].text for i in by_citation] == [c["quote"] for c in answer["citations"]]

@@ -38,7 +38,7 @@ def test_bm25_prefers_the_passage_with_the_rare_words() -> None:
         Chunk("2", "s", 10, 20, "The Pentagon talked about the Defense Production Act."),
         Chunk("3", "s", 20, 30, "Nothing relevant here."),
     ]
-    index = BM25Index(chunks)
+    index = BM25Index.build(chunks)
     hits = index.search("defense production act", 3)
     assert hits[0][0].id == "2" and all(score > 0 for _, score in hits)
     assert index.search("zebra", 3) == []

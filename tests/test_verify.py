@@ -8,7 +8,8 @@ from langchain_core.documents import Document
 
 from eval import verifier as bench
 from rag.chain import Assistant
-from rag.verify import Claim, Verdict, Verifier, assemble, is_abstention, is_instruction, names, numbers, split_claims
+from rag.text import is_instruction, names
+from rag.verify import Claim, Verdict, Verifier, assemble, is_abstention, numbers, split_claims
 from tests.conftest import ARTICLE_TEXT
 
 QUESTION = "What deadline did the Defense Secretary set for Anthropic?"

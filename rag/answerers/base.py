@@ -13,7 +13,6 @@ from langchain_core.documents import Document
 
 from core.contract import Draft
 from rag.corpus import Corpus
-from rag.verify import is_instruction
 
 Vector = np.ndarray[Any, np.dtype[np.float32]]
 
@@ -44,7 +43,7 @@ def candidate_sentences(corpus: Corpus, passages: list[Document]) -> dict[int, i
     for rank, doc in enumerate(passages):
         meta = doc.metadata
         for i in corpus.sentences_in(meta["source"], int(meta["start"]), int(meta["end"])):
-            if i not in seen and corpus.sentences[i].quotable and not is_instruction(corpus.sentences[i].text):
+            if i not in seen and corpus.usable(i):
                 seen[i] = rank
     return seen
 

@@ -40,7 +40,8 @@ from rag.answerers.extractive import ExtractiveAnswerer
 from rag.config import Settings
 from rag.corpus import Corpus
 from rag.prompts import answer_messages
-from rag.verify import MARKER, Verifier, assemble, is_abstention, is_instruction
+from rag.text import is_instruction
+from rag.verify import MARKER, Verifier, assemble, is_abstention
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 DEFAULT_ANTHROPIC_MODEL = "claude-haiku-4-5"
