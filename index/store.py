@@ -417,8 +417,23 @@ class Store:
         resumed = before is None and bool(self._chunks.get(where={"source": doc.source}, include=[], limit=1)["ids"])
         if before is not None:
             self._documents.delete(ids=[doc.source])  # from here until the new record, the document is unfinished
-        added, removed = self._sync(self._chunks, doc, chunks, progress, f"{doc.source}: chunks")
-        self._sync(self._sentences, doc, sentences, progress, f"{doc.source}: sentences", analysis.analysed)
+        # The new sentences are analysed in a second thread while the chunks are embedded (onnxruntime
+        # releases the GIL, so the two overlap).
+        from concurrent.futures import ThreadPoolExecutor
+
+        stored = set(self._sentences.get(where={"source": doc.source}, include=[])["ids"])
+        with ThreadPoolExecutor(1) as ahead:
+            analysing = ahead.submit(analysis.analysed, [s for s in sentences if s.id not in stored])
+            added, removed = self._sync(self._chunks, doc, chunks, progress, f"{doc.source}: chunks")
+            done = {s.id: s for s in analysing.result()}
+        self._sync(
+            self._sentences,
+            doc,
+            sentences,
+            progress,
+            f"{doc.source}: sentences",
+            lambda part: [done.get(s.id, s) for s in part],
+        )
         record = DocumentRecord(
             name=doc.source,
             path=doc.path,
