@@ -240,6 +240,15 @@ def open_client(path: str | Path, url: str = "") -> chromadb.ClientAPI:
         ) from exc
 
 
+def renew_client(path: str | Path) -> None:
+    """Make the next :func:`open_client` of the embedded store at ``path`` start afresh, reading what other
+    processes have written since this one opened it (Chroma keeps one system per folder and process, whose
+    vector index does not see another process's writes). Clients already open keep the system they have."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient._identifier_to_system.pop(str(Path(path)), None)
+
+
 def _http_client(url: str) -> chromadb.ClientAPI:
     """A client of the Chroma server at ``url``, checked with a heartbeat."""
     from urllib.parse import urlsplit
@@ -505,16 +514,20 @@ class Store:
         return {r.name: r for r in map(_record, self._documents.get(include=["metadatas"])["metadatas"])}
 
     def state(self, records: dict[str, DocumentRecord] | None = None) -> str:
-        """A digest of what the collection holds: every document record and the chunk and sentence counts.
+        """A digest of the finished documents of the collection (their records), so what is derived from a
+        collection can be kept under its state.
 
-        Any change through this code changes it (a document's record is removed first and written last, with
-        the time it was indexed), so what is derived from a collection can be kept under its state."""
+        Any change through this code changes it: a document's record is removed first and written last, with
+        the time it was indexed, so an ingest in progress leaves the state as it was until it is finished. A
+        store written before records is described by its chunk and sentence counts instead."""
         import hashlib
 
         self.open()
         records = self.records() if records is None else records
-        listing = [_record_meta(records[k]) for k in sorted(records)]
-        payload = json.dumps([listing, self._chunks.count(), self._sentences.count()], sort_keys=True, default=str)
+        listing: list[Any] = [_record_meta(records[k]) for k in sorted(records)]
+        if self._documents is None:
+            listing = [self._chunks.count(), self._sentences.count()]
+        payload = json.dumps(listing, sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
     def sentence_vectors(self, ids: Sequence[str]) -> SentenceVectors:
@@ -523,12 +536,20 @@ class Store:
         return SentenceVectors(self._sentences, ids, self.embeddings.dimension)
 
     def load(self) -> StoredCorpus:
-        """Read every chunk and sentence into memory, ordered by source and offset, page by page; sentence
-        vectors are read when an answer needs them (:class:`SentenceVectors`)."""
+        """Read every chunk and sentence of the finished documents (those with a record; every document of a
+        store written before records) into memory, ordered by source and offset, page by page; sentence
+        vectors are read when an answer needs them (:class:`SentenceVectors`). What an unfinished ingest left
+        is never read: it is redone by the next ``rag index``."""
         self.open()
+        records = self.records()
+
+        def finished(meta: dict[str, Any]) -> bool:
+            return self._documents is None or meta["source"] in records
+
         chunk_rows: list[tuple[str, str, dict[str, Any]]] = []
         for page in self._pages(self._chunks, ["documents", "metadatas"]):
-            chunk_rows += zip(page["ids"], page["documents"], page["metadatas"], strict=True)
+            rows = zip(page["ids"], page["documents"], page["metadatas"], strict=True)
+            chunk_rows += [row for row in rows if finished(row[2])]
         chunks = sorted(
             (Chunk(i, m["source"], int(m["start"]), int(m["end"]), d) for i, d, m in chunk_rows),
             key=lambda c: (c.source, c.start),
@@ -537,6 +558,8 @@ class Store:
         sentences: list[Sentence] = []
         for page in self._pages(self._sentences, ["documents", "metadatas"]):
             for i, d, m in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
+                if not finished(m):
+                    continue
                 sentences.append(
                     Sentence(
                         i,
@@ -551,7 +574,7 @@ class Store:
                 )
         sentences.sort(key=lambda s: (s.source, s.start))
         vectors = SentenceVectors(self._sentences, [s.id for s in sentences], self.embeddings.dimension)
-        return StoredCorpus(chunks, sentences, vectors, self.records())
+        return StoredCorpus(chunks, sentences, vectors, records)
 
     @staticmethod
     def _pages(col: Any, include: list[str], size: int = 5000) -> Any:

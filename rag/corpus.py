@@ -274,10 +274,14 @@ def forget(store: Store) -> None:
     shutil.rmtree(snapshot_root(store), ignore_errors=True)
 
 
+def current_state(store: Store, records: dict[str, DocumentRecord] | None = None) -> str:
+    """The name of the snapshot of ``store``'s collection as it is now: its state and the snapshot format."""
+    return f"v{FORMAT}-{store.state(records)}"
+
+
 def refresh(store: Store) -> Path:
     """The snapshot folder of ``store``'s collection in its current state, written first if there is none."""
-    records = store.records()
-    state = f"v{FORMAT}-{store.state(records)}"
+    state = current_state(store)
     folder = snapshot_root(store) / state
     if not (folder / "meta.json").exists():
         write_snapshot(store.load(), state, folder)
@@ -297,6 +301,8 @@ class Corpus:
         if meta.get("format") != FORMAT:
             raise ValueError(f"the corpus snapshot in {folder} has format {meta.get('format')}, not {FORMAT}")
         self.folder = folder
+        #: The state of the collection this corpus shows (:func:`current_state`).
+        self.state: str = meta["state"]
         #: Each document's record (name, type, pages, chunks, when indexed), by name.
         self.records = records
         self.sources: list[str] = list(meta["sources"])
@@ -430,14 +436,22 @@ class Corpus:
             return j
         return None
 
-    def chunk(self, chunk_id: str) -> Chunk:
-        """The chunk with id ``chunk_id`` (KeyError when there is none)."""
+    def _chunk_row(self, chunk_id: str) -> int | None:
         ids = self._a["chunk_id_sorted"]
         key = chunk_id.encode()
         j = int(np.searchsorted(ids, key))
-        if j >= len(ids) or ids[j] != key:
+        return int(self._a["chunk_id_order"][j]) if j < len(ids) and ids[j] == key else None
+
+    def has_chunk(self, chunk_id: str) -> bool:
+        """Whether the corpus holds the chunk ``chunk_id``."""
+        return self._chunk_row(chunk_id) is not None
+
+    def chunk(self, chunk_id: str) -> Chunk:
+        """The chunk with id ``chunk_id`` (KeyError when there is none)."""
+        row = self._chunk_row(chunk_id)
+        if row is None:
             raise KeyError(chunk_id)
-        return self.chunks[int(self._a["chunk_id_order"][j])]
+        return self.chunks[row]
 
     def chunks_holding(self, source: str, start: int, end: int) -> list[Chunk]:
         """The chunks of ``source`` that hold all of ``[start, end)`` (two where chunks overlap)."""

@@ -81,8 +81,9 @@ class DenseRetriever(BaseRetriever):
             cid: 0.5 * chunk_sim.get(cid, floor_chunk) + 0.5 * best_sentence.get(cid, floor_sentence)
             for cid in chunk_sim.keys() | best_sentence.keys()
         }
-        ranked = sorted(scores, key=lambda cid: -scores[cid])[: self.k]
-        return [chunk_document(self.corpus.chunk(cid), scores[cid]) for cid in ranked]
+        # A chunk the corpus does not hold belongs to a document whose ingest is not finished: never served.
+        ranked = sorted((cid for cid in scores if self.corpus.has_chunk(cid)), key=lambda cid: -scores[cid])
+        return [chunk_document(self.corpus.chunk(cid), scores[cid]) for cid in ranked[: self.k]]
 
 
 class HybridRetriever(BaseRetriever):

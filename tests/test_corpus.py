@@ -105,3 +105,50 @@ def test_a_server_or_unwritable_store_keeps_its_snapshot_in_the_user_cache(
     assert other.is_relative_to(tmp_path / "cache") and other.name == store.name
     store.location = "http://127.0.0.1:8001"
     assert snapshot_root(store) != other  # one cache per server
+
+
+def test_a_served_collection_follows_changes_made_by_another_process(fresh_settings: Settings, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from rag.library import Library
+
+    _, b = two_documents(tmp_path / "docs")
+    index_files(fresh_settings, [b])
+    library = Library(fresh_settings, check_seconds=0)
+    first_state = library.corpus.state
+    question = "How often will the ferries leave?"
+    before = library.ask(question)
+    assert before.citations and "twenty minutes" in before.citations[0].quote
+    b.write_text(b.read_text(encoding="utf-8").replace("every twenty minutes", "every forty-five minutes"))
+    env = dict(os.environ, RAG_STORE=str(fresh_settings.store), RAG_COLLECTION=fresh_settings.collection)
+    done = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "index", str(b)], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    after = library.ask(question)  # no restart
+    assert after.citations and "forty-five minutes" in after.citations[0].quote
+    text = b.read_text(encoding="utf-8")
+    assert all(text[c.start : c.end] == c.quote for c in after.citations)  # offsets into the new text
+    assert library.corpus.state != first_state
+
+
+def test_an_unfinished_ingest_is_never_served(fresh_settings: Settings, tmp_path: Path) -> None:
+    from index.chunker import chunk_document
+    from index.loader import load_document
+
+    a, b = two_documents(tmp_path / "docs")
+    index_files(fresh_settings, [a])
+    store = store_for(fresh_settings).open()
+    state = refresh(store).name
+    doc = load_document(b)
+    chunks, sentences = chunk_document(doc)
+    store._sync(store._chunks, doc, chunks, False, "chunks")  # as an ingest killed before its record
+    store._sync(store._sentences, doc, sentences, False, "sentences")
+    assert refresh(store).name == state  # the collection's state is unchanged
+    assistant = Assistant(fresh_settings)
+    assert assistant.corpus.sources == ["a.txt"]
+    answer = assistant.ask("How often will the ferries leave?")
+    assert all(c.source == "a.txt" for c in answer.citations)
+    vector = assistant.embeddings.encode(["Ferries will leave every twenty minutes from May."])[0]
+    assert all(d.metadata["source"] == "a.txt" for d in assistant.retriever.retrieve("ferries", vector))
