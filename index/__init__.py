@@ -6,13 +6,13 @@ nothing from ``rag/``, which builds on it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from index.chunker import chunk_document
 from index.embeddings import DEFAULT_BACKEND, DEFAULT_MODEL, DEFAULT_THREADS, get_embeddings
 from index.loader import BUNDLED_ARTICLE, Skipped, load_documents, load_tree
-from index.store import DocumentRecord, IndexReport, Store, open_client
+from index.store import DocumentRecord, IndexReport, Store, open_client, writing
 
 DEFAULT_CHUNK_SIZE = 400
 DEFAULT_CHUNK_OVERLAP = 100
@@ -48,11 +48,15 @@ def index_paths(
     name: str | None = None,
     url: str = "",
     strict: bool = False,
+    waiting: Callable[[str], None] = lambda _: None,
+    after: Callable[[Store], object] = lambda _: None,
 ) -> tuple[list[IndexReport], list[Skipped]]:
     """Index the files ``paths`` name (folders recursively; default: the bundled article) into
     ``collection``, idempotently: what each document's indexing did, and the files skipped with their reason.
     ``strict``: every file must load (:func:`index.loader.load_documents`: the first that cannot raises, and
-    files of the same name are named by their folders)."""
+    files of the same name are named by their folders). One process writes to an embedded store at a time
+    (:func:`index.store.writing`: a second one calls ``waiting`` and waits); ``after`` runs before the store
+    is let go, with the collection written to, when some document changed."""
     skipped: list[Skipped] = []
     if strict:
         docs = load_documents(list(paths) or [BUNDLED_ARTICLE])
@@ -62,9 +66,12 @@ def index_paths(
         return [], skipped
     target = open_store(store, collection, model, threads, backend, url)
     reports = []
-    for doc in docs:
-        chunks, sentences = chunk_document(doc, chunk_size, chunk_overlap)
-        reports.append(target.index(doc, chunks, sentences, progress=progress))
+    with writing(store, url, waiting):
+        for doc in docs:
+            chunks, sentences = chunk_document(doc, chunk_size, chunk_overlap)
+            reports.append(target.index(doc, chunks, sentences, progress=progress))
+        if any(not r.unchanged for r in reports):
+            after(target)
     return reports, skipped
 
 

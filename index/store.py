@@ -11,10 +11,11 @@ another model raises :class:`~core.errors.EmbeddingMismatchError` instead of ret
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -238,6 +239,45 @@ def open_client(path: str | Path, url: str = "") -> chromadb.ClientAPI:
             f"the store at {folder} cannot be opened ({type(exc).__name__}: {exc}); nothing was changed: check "
             "that the folder is a Chroma store you can read, or choose another --store"
         ) from exc
+
+
+@contextlib.contextmanager
+def writing(path: str | Path, url: str = "", waiting: Callable[[str], None] = lambda _: None) -> Iterator[None]:
+    """Hold the embedded store at ``path`` for writing: one writer at a time across processes (an advisory
+    lock on ``<path>/.rag-write.lock``). A second writer calls ``waiting`` with a message, then waits for the
+    first to finish; nothing is lost either way. A Chroma server (``url``) orders writes itself; a folder that
+    cannot be written takes no lock (a write fails there with its own error)."""
+    import fcntl
+    import os
+
+    if url:
+        yield
+        return
+    lock_path = Path(path) / ".rag-write.lock"
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole block
+    except OSError:
+        yield
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            waiting(f"waiting for {holder} to finish writing to the store at {path}...")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"rag (pid {os.getpid()})")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def renew_client(path: str | Path) -> None:

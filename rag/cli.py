@@ -113,6 +113,7 @@ def cmd_docs_list(args: argparse.Namespace) -> int:
 
 def cmd_docs_rm(args: argparse.Namespace) -> int:
     """``rag docs rm NAME ...``: remove documents from a collection."""
+    from index.store import writing
     from rag.corpus import refresh
 
     store = _store(args)
@@ -123,9 +124,11 @@ def cmd_docs_rm(args: argparse.Namespace) -> int:
     if missing:
         listing = ", ".join(sorted(known)) or "none"
         raise InputError(f"no document named {missing[0]!r} in {store.name!r} (documents: {listing})")
-    for n in args.names:
-        store.remove(n)
-    refresh(store)  # what questions read, for the collection as it now is
+    settings = _settings(args)
+    with writing(settings.store, settings.chroma_url, lambda message: print(message, file=sys.stderr)):
+        for n in args.names:
+            store.remove(n)
+        refresh(store)  # what questions read, for the collection as it now is
     out = {"removed": list(args.names), "collection": store.name}
     print(json.dumps(out) if args.json else f"removed {len(args.names)} document(s) from {store.name!r}")
     return 0

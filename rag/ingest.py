@@ -6,6 +6,7 @@ These are side effects, so only the faces (CLI, web app), the benchmark and test
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,7 @@ def index_files(
 def _index(
     settings: Settings, paths: Sequence[str | Path], progress: bool, threads: int, **options: Any
 ) -> tuple[list[IndexReport], list[Skipped]]:
-    reports, skipped = index_paths(
+    return index_paths(
         paths,
         settings.store,
         settings.collection,
@@ -66,11 +67,14 @@ def _index(
         backend=settings.embedding_backend,
         progress=progress,
         url=settings.chroma_url,
+        waiting=_say,
+        after=refresh,  # what questions read, written now rather than by the first question
         **options,
     )
-    if any(not r.unchanged for r in reports):
-        refresh(store_for(settings))  # what questions read, written now rather than by the first question
-    return reports, skipped
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def ensure_collection(settings: Settings, say: Callable[[str], None] = lambda _: None) -> bool:

@@ -22,7 +22,7 @@ from typing import Any
 from core.contract import Answer
 from core.errors import InputError, RagError
 from index import IndexReport, Skipped
-from index.store import renew_client
+from index.store import renew_client, writing
 from rag.chain import Assistant, StreamEvent
 from rag.config import Settings
 from rag.corpus import Corpus, current_state
@@ -111,8 +111,9 @@ class Library:
             if chosen and len(chosen) >= len(known):
                 raise InputError("the collection would be empty; keep at least one document")
             store = store_for(self.settings)
-            for name in chosen:
-                store.remove(name)
+            with writing(self.settings.store, self.settings.chroma_url):
+                for name in chosen:
+                    store.remove(name)
             if chosen:
                 self._current = Assistant(self.settings)
             return chosen

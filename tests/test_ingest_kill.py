@@ -96,3 +96,30 @@ def test_a_killed_ingest_is_completed_exactly_by_a_rerun(tmp_path: Path) -> None
         assert rerun.returncode == 0, err
         assert _state(settings) == expected
     assert partial_seen, f"no kill landed midway (a clean ingest took {took:.1f} s)"
+
+
+def test_a_second_ingest_on_the_same_store_waits_and_loses_nothing(tmp_path: Path) -> None:
+    first_doc = _prose(tmp_path / "chronicle.txt", 600)
+    second_doc = tmp_path / "notes.md"
+    second_doc.write_text("The ferry timetable changes in May. The council approved it on Tuesday.\n", encoding="utf-8")
+    clean = Settings.from_env({}, store=tmp_path / "clean")
+    for doc in (first_doc, second_doc):
+        done = _index(clean.store, doc)
+        assert done.wait(timeout=600) == 0
+    expected = _state(clean)
+
+    settings = Settings.from_env({}, store=tmp_path / "shared")
+    first = _index(settings.store, first_doc)
+    lock = settings.store / ".rag-write.lock"
+    deadline = time.monotonic() + 120
+    while not (lock.exists() and lock.read_text().startswith("rag (pid")):  # the first holds the store
+        assert time.monotonic() < deadline and first.poll() is None, "the first ingest never took the store"
+        time.sleep(0.05)
+    second = _index(settings.store, second_doc)
+    _, second_err = second.communicate(timeout=600)
+    _, first_err = first.communicate(timeout=600)
+    assert first.returncode == 0, first_err
+    assert second.returncode == 0, second_err
+    assert "waiting for rag (pid" in second_err and "to finish writing to the store" in second_err
+    assert "Traceback" not in second_err + first_err
+    assert _state(settings) == expected
