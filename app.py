@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ConfigError, RagError
+from core.paths import cache_root
 from rag.config import Settings, add_arguments, from_args
 
 if TYPE_CHECKING:
@@ -63,6 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    # Files sent to the app are kept in its own folder, not the machine's shared temporary one.
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(cache_root() / "uploads"))
     try:
         from rag.ingest import ensure_collection
         from rag.web.config import WebSettings

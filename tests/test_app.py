@@ -452,18 +452,42 @@ def test_embedding_origins_are_configurable(assistant: Assistant) -> None:
         assert "access-control-allow-origin" not in other.headers
 
 
-def test_gradio_refuses_an_upload_over_the_limit(assistant: Assistant) -> None:
-    with LiveServer(make_app(assistant, max_upload_mb=1)) as server:
-        for prefix in ("", "/widget"):
-            big = httpx.post(
-                server.url + prefix + "/gradio_api/upload",
-                files={"files": ("big.txt", b"x" * (2 * 1024 * 1024), "text/plain")},
-                timeout=60,
-            )
-            assert big.status_code == 413, (prefix, big.status_code, big.text[:200])
-            small = httpx.post(
-                server.url + prefix + "/gradio_api/upload",
-                files={"files": ("small.txt", b"hello", "text/plain")},
-                timeout=60,
-            )
-            assert small.status_code == 200
+def test_uploads_are_limited_by_size_page_and_origin(assistant: Assistant) -> None:
+    def upload(server: LiveServer, prefix: str, size: int, origin: str = "") -> httpx.Response:
+        return httpx.post(
+            server.url + prefix + "/gradio_api/upload",
+            files={"files": ("notes.txt", b"x" * size, "text/plain")},
+            headers={"origin": origin} if origin else {},
+            timeout=60,
+        )
+
+    web = {"max_upload_mb": 1, "embed_origins": ("https://news.example",)}
+    with LiveServer(make_app(assistant, **web)) as server:
+        assert upload(server, "", 2 * 1024 * 1024).status_code == 413
+        assert upload(server, "", 5).status_code == 200
+        assert upload(server, "", 5, server.url).status_code == 200  # the app's own page
+        assert upload(server, "", 5, "https://news.example").status_code == 200
+        evil = upload(server, "", 5, "https://evil.example")
+        assert evil.status_code == 403 and "evil.example" in evil.json()["error"]
+        widget = upload(server, "/widget", 5)  # the widget has no document panel
+        assert widget.status_code == 403 and "no file uploads" in widget.json()["error"]
+    with LiveServer(make_app(assistant, uploads=False)) as server:
+        assert upload(server, "", 5).status_code == 403
+
+
+def test_gradio_routes_refuse_a_huge_request_at_once(live: LiveServer) -> None:
+    big = b'{"data": ["' + b"x" * (8 * 1024 * 1024) + b'", []], "fn_index": 0, "session_hash": "s"}'
+    for prefix in ("", "/widget"):
+        started = time.monotonic()
+        refused = httpx.post(
+            live.url + prefix + "/gradio_api/queue/join", content=big, headers={"content-type": "application/json"}
+        )
+        assert refused.status_code == 413 and "over" in refused.json()["error"]
+        assert time.monotonic() - started < 5
+
+        def chunks() -> Iterator[bytes]:  # no declared length: refused once the bytes pass the limit
+            for _ in range(64):
+                yield b"x" * (128 * 1024)
+
+        streamed = httpx.post(live.url + prefix + "/gradio_api/queue/join", content=chunks(), timeout=30)
+        assert streamed.status_code == 413

@@ -58,6 +58,10 @@ if (!window.__ragCiteLinks) {
 """
 
 
+#: How often and after how long (seconds) files sent to Gradio are deleted, whatever became of them.
+UPLOAD_LIFETIME = (3600, 3600)
+
+
 class ChatAssistant(Protocol):
     """What the web app needs from :class:`rag.chain.Assistant`."""
 
@@ -227,7 +231,8 @@ class ChatUI:
         names = self.texts.names()
         words = self.assistant.wording
         title = words.title
-        with gr.Blocks(title=title, fill_height=compact) as blocks:
+        # Gradio deletes what it was sent (uploads) once an hour, when it is over an hour old.
+        with gr.Blocks(title=title, fill_height=compact, delete_cache=UPLOAD_LIFETIME) as blocks:
             answers = gr.State([])
             if compact:
                 gr.HTML(f'<div class="rag-widget-title">{html.escape(title)}</div>', js_on_load=None)
