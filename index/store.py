@@ -168,7 +168,14 @@ class SentenceVectors:
                 for i in missing:
                     if self._ids[i] not in by_id:
                         raise StoreError(f"the vector of sentence {self._ids[i]} is missing from the store")
-                    self._cache[i] = np.asarray(by_id[self._ids[i]], dtype=np.float32)
+                    vector = np.asarray(by_id[self._ids[i]], dtype=np.float32)
+                    if vector.shape != (self.dim,):
+                        raise StoreError(
+                            f"the stored vector of sentence {self._ids[i]} has {vector.size} dimensions where the "
+                            f"collection's embedding model gives {self.dim}: the store was written by another "
+                            "model or damaged; nothing was changed, and re-indexing into a new --collection rebuilds it"
+                        )
+                    self._cache[i] = vector
             for row, i in enumerate(indices):
                 out[row] = self._cache[i]
                 self._cache.move_to_end(i)

@@ -7,6 +7,7 @@ passages and the request handed to the answerer. Nothing is computed twice.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -18,7 +19,7 @@ from langchain_core.documents import Document
 from langchain_core.runnables import RunnableLambda
 
 from core.contract import MAX_QUESTION_CHARS, Answer, Draft, Passage, Turn, to_turns
-from core.errors import InputError, StoreError
+from core.errors import InputError, RagError, StoreError
 from rag.answerers import AnswerRequest, make_answerer
 from rag.condense import Condensed, condense
 from rag.config import Settings
@@ -112,6 +113,25 @@ class TurnState:
     retrieved_at: float
 
 
+@contextlib.contextmanager
+def reading_store() -> Iterator[None]:
+    """Turn a failure of the store while answering (Chroma's errors, a damaged or vanished database file)
+    into a :class:`StoreError` that says so, so every face reports it as a message (the API as 503)."""
+    import sqlite3
+
+    from chromadb.errors import ChromaError
+
+    try:
+        yield
+    except RagError:
+        raise
+    except (ChromaError, sqlite3.Error, OSError) as exc:
+        raise StoreError(
+            f"the store could not be read while answering ({type(exc).__name__}: {exc}); nothing was changed: "
+            "try again, and if it persists check the store (rag docs list) or the Chroma server"
+        ) from exc
+
+
 class Assistant:
     """Answers questions about one collection. Build once (the model and store load here), ask many times.
 
@@ -178,8 +198,9 @@ class Assistant:
 
     def ask(self, question: str, history: Sequence[Any] | None = None) -> Answer:
         """Answer ``question`` (a follow-up to ``history`` if given) under the answer contract."""
-        state = self.prepare(question, history)
-        return self._finish(state, self.answerer.answer(state.request))
+        with reading_store():
+            state = self.prepare(question, history)
+            return self._finish(state, self.answerer.answer(state.request))
 
     def stream(self, question: str, history: Sequence[Any] | None = None) -> Iterator[StreamEvent]:
         """Answer like :meth:`ask`, yielding the answer text as it is produced, then the final :class:`Answer`.
@@ -188,15 +209,16 @@ class Assistant:
         ``StreamEvent("answer", answer=...)``, whose ``answer.answer`` is authoritative (an LLM answer may be
         revised by citation checks after its tokens were shown).
         """
-        state = self.prepare(question, history)
-        draft: Draft | None = None
-        for piece in self.answerer.stream(state.request):
-            if isinstance(piece, Draft):
-                draft = piece
-            else:
-                yield StreamEvent("token", text=piece)
-        assert draft is not None, "an answerer's stream must end with its Draft"
-        yield StreamEvent("answer", answer=self._finish(state, draft))
+        with reading_store():
+            state = self.prepare(question, history)
+            draft: Draft | None = None
+            for piece in self.answerer.stream(state.request):
+                if isinstance(piece, Draft):
+                    draft = piece
+                else:
+                    yield StreamEvent("token", text=piece)
+            assert draft is not None, "an answerer's stream must end with its Draft"
+            yield StreamEvent("answer", answer=self._finish(state, draft))
 
     def as_runnable(self) -> RunnableLambda[dict[str, Any], dict[str, Any]]:
         """The chain as a LangChain ``Runnable`` taking ``{"question", "history"}`` and returning the contract."""

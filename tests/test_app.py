@@ -302,6 +302,7 @@ def test_api_wants_post(live: LiveServer) -> None:
         (b'{"question": "hi", "history": [["only one"]]}', 400, "[question, answer] pair"),
         (b'{"question": "hi", "history": [[1, 2]]}', 400, "must hold text"),
         (json.dumps({"question": "hi", "history": [["q" * 1000, "a"]] * 300}).encode(), 413, "over 256 KB"),
+        (b'{"question": "hi", "history": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", 400, "nested too deeply"),
     ],
 )
 def test_api_bad_input_gets_a_4xx_with_a_message(live: LiveServer, body: bytes, status: int, message: str) -> None:
@@ -491,3 +492,20 @@ def test_gradio_routes_refuse_a_huge_request_at_once(live: LiveServer) -> None:
 
         streamed = httpx.post(live.url + prefix + "/gradio_api/queue/join", content=chunks(), timeout=30)
         assert streamed.status_code == 413
+
+
+def test_a_store_failing_while_serving_is_a_503_with_a_message(fresh_settings: Any) -> None:
+    from index import BUNDLED_ARTICLE
+    from rag.ingest import index_with, store_for
+
+    index_with(fresh_settings, [BUNDLED_ARTICLE])
+    assistant = Assistant(fresh_settings)
+    with LiveServer(make_app(assistant)) as server:
+        ok = httpx.post(server.url + "/api/ask", json={"question": "Who is Sean Parnell?"}, timeout=60)
+        assert ok.status_code == 200
+        store = store_for(fresh_settings)
+        store.client.delete_collection(fresh_settings.collection + ".sentences")  # damaged under the app
+        failed = httpx.post(server.url + "/api/ask", json={"question": "Who is Emil Michael?"}, timeout=60)
+        assert failed.status_code == 503, failed.text
+        assert "the store could not be read while answering" in failed.json()["error"]
+        assert "Traceback" not in failed.text

@@ -91,6 +91,8 @@ def _payload(body: bytes) -> dict[str, Any] | JSONResponse:
         return error(400, f"the request body is not UTF-8 text; {USAGE}")
     except json.JSONDecodeError as exc:
         return error(400, f"the request body is not valid JSON ({exc.msg} at character {exc.pos}); {USAGE}")
+    except RecursionError:
+        return error(400, f"the request body is nested too deeply to read; {USAGE}")
     if not isinstance(payload, dict):
         return error(422, f"the request body must be a JSON object, not {type(payload).__name__}; {USAGE}")
     unknown = sorted(set(payload) - set(FIELDS))
