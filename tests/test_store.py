@@ -124,3 +124,14 @@ def test_answering_imports_no_torch(settings: Settings) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
     assert out.stdout.split() == ["True", "[]"], out.stderr
+
+
+def test_a_stored_vector_of_the_wrong_dimension_is_named(tmp_path: Path) -> None:
+    from index.store import SentenceVectors
+
+    col = open_client(tmp_path / "store").create_collection("odd.sentences", embedding_function=None)
+    col.add(ids=["s1", "s2"], embeddings=[[0.5] * 8, [0.25] * 8], documents=["a", "b"])  # not the model's 384
+    vectors = SentenceVectors(col, ["s1", "s2"], 384)
+    with pytest.raises(StoreError, match="has 8 dimensions where the collection's embedding model gives 384"):
+        vectors[[0]]
+    assert SentenceVectors(col, ["s1", "s2"], 8)[[0, 1]].shape == (2, 8)
