@@ -88,7 +88,7 @@ def clean_question(question: Any) -> str:
         raise InputError(f"the question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}")
     text = "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\t\n" else " " for ch in question).strip()
     if not text:
-        raise InputError("the question is empty; type a question about the article")
+        raise InputError("the question is empty; type a question about the documents")
     if len(text) > MAX_QUESTION_CHARS:
         raise InputError(f"the question is {len(text):,} characters long; the limit is {MAX_QUESTION_CHARS:,}")
     return text
