@@ -509,3 +509,22 @@ def test_a_store_failing_while_serving_is_a_503_with_a_message(fresh_settings: A
         assert failed.status_code == 503, failed.text
         assert "the store could not be read while answering" in failed.json()["error"]
         assert "Traceback" not in failed.text
+
+
+def test_every_route_says_who_may_frame_it(assistant: Assistant) -> None:
+    with LiveServer(make_app(assistant, embed_origins=("https://news.example",), uploads=False)) as server:
+        responses = {
+            "/": httpx.get(server.url + "/"),
+            "/widget/": httpx.get(server.url + "/widget/"),
+            "/gradio.js": httpx.get(server.url + "/gradio.js"),
+            "/examples/embed.html": httpx.get(server.url + "/examples/embed.html"),
+            "GET /api/ask": httpx.get(server.url + "/api/ask"),
+            "POST /api/ask": httpx.post(server.url + "/api/ask", json={"question": "Who is Sean Parnell?"}, timeout=60),
+            "upload refused": httpx.post(server.url + "/gradio_api/upload", files={"files": ("a.txt", b"a")}),
+            "too large": httpx.post(server.url + "/gradio_api/queue/join", content=b"x" * (2 * 1024 * 1024)),
+        }
+        for route, r in responses.items():
+            policy = r.headers.get("content-security-policy", "")
+            assert "frame-ancestors 'self' https://news.example" in policy, (route, r.status_code)
+            assert r.headers.get("x-content-type-options") == "nosniff", route
+        assert [responses[k].status_code for k in ("upload refused", "too large")] == [403, 413]
