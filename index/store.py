@@ -414,10 +414,12 @@ class Store:
         progress: bool,
         label: str,
         prepare: Callable[[list[Any]], list[Any]] = list,
+        existing: set[str] | None = None,
     ) -> tuple[int, int]:
         """Make ``col`` hold exactly ``items`` for ``doc.source``; embed only items not stored yet, after
         ``prepare`` (the language analysis of new sentences: what is stored already keeps its own)."""
-        existing = set(col.get(where={"source": doc.source}, include=[])["ids"])
+        if existing is None:  # the ids ``col`` holds for the document
+            existing = set(col.get(where={"source": doc.source}, include=[])["ids"])
         wanted = {item.id: item for item in items}
         stale = sorted(existing - wanted.keys())
         new = [item for item in items if item.id not in existing]
@@ -489,6 +491,7 @@ class Store:
             progress,
             f"{doc.source}: sentences",
             lambda part: [done.get(s.id, s) for s in part],
+            stored,
         )
         record = DocumentRecord(
             name=doc.source,

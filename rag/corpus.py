@@ -82,7 +82,7 @@ def _write_blob(folder: Path, name: str, texts: Sequence[str]) -> None:
     np.save(folder / f"{name}.off.npy", offsets)
 
 
-class _Blob:
+class _Blob(Sequence[str]):
     """Texts :func:`_write_blob` wrote, memory-mapped: ``blob[i]`` is one text."""
 
     def __init__(self, folder: Path, name: str) -> None:
@@ -96,7 +96,13 @@ class _Blob:
     def __len__(self) -> int:
         return len(self._offsets) - 1
 
-    def __getitem__(self, i: int) -> str:
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
         return self._data[int(self._offsets[i]) : int(self._offsets[i + 1]) - 1].decode("utf-8")
 
     def find(self, pattern: re.Pattern[bytes], limit: int) -> list[int]:
@@ -314,7 +320,7 @@ class Corpus:
         self.chunks: Sequence[Chunk] = _Rows(int(meta["chunks"]), self._make_chunk)
         self.sentences: Sequence[Sentence] = _Rows(int(meta["sentences"]), self._make_sentence)
         #: Indexed like a matrix (``sentence_vectors[[i, j]]``); read from the store on demand.
-        self.sentence_vectors = vectors(_Rows(len(self.sentences), self._sentence_id.__getitem__, 1))
+        self.sentence_vectors = vectors(self._sentence_id)
         self.bm25 = BM25Index.load(folder / "bm25", self.chunks)
         lexicon = json.loads((folder / "lexicon.json").read_text(encoding="utf-8"))
         self._frequency: dict[str, int] = lexicon["frequency"]
@@ -343,8 +349,10 @@ class Corpus:
     @classmethod
     def open(cls, store: Store) -> Corpus:
         """The corpus of ``store``'s collection as it is now (its snapshot written first when there is none)."""
-        folder = refresh(store)
-        return cls(folder, store.records(), store.sentence_vectors)
+        try:
+            return cls(refresh(store), store.records(), store.sentence_vectors)
+        except FileNotFoundError:  # another process wrote a newer state and removed this one meanwhile
+            return cls(refresh(store), store.records(), store.sentence_vectors)
 
     # -- rows -------------------------------------------------------------------------------------------
     def _make_chunk(self, i: int) -> Chunk:

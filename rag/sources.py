@@ -37,14 +37,6 @@ class SourceTexts:
         self._built: OrderedDict[str, tuple[list[Sentence], list[int], str]] = OrderedDict()
         self._lock = threading.Lock()
 
-    @classmethod
-    def of(cls, sentences: Sequence[Sentence]) -> SourceTexts:
-        """The texts of the sources ``sentences`` belong to."""
-        by_source: dict[str, list[Sentence]] = {}
-        for s in sentences:
-            by_source.setdefault(s.source, []).append(s)
-        return cls(list(by_source), lambda name: by_source.get(name, []), keep=len(by_source))
-
     def _source(self, name: str) -> tuple[list[Sentence], list[int], str]:
         with self._lock:
             if name in self._built:
