@@ -240,12 +240,65 @@ def open_client(path: str | Path, url: str = "") -> chromadb.ClientAPI:
         raise StoreError(f"store path {folder} is a file, not a folder; choose another --store")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(folder), settings=Settings(anonymized_telemetry=False))
+        opened = read_copy(folder) if is_read_only(folder) else folder
+        return chromadb.PersistentClient(path=str(opened), settings=Settings(anonymized_telemetry=False))
+    except StoreError:
+        raise
     except Exception as exc:  # chromadb raises many kinds for a damaged store
         raise StoreError(
             f"the store at {folder} cannot be opened ({type(exc).__name__}: {exc}); nothing was changed: check "
             "that the folder is a Chroma store you can read, or choose another --store"
         ) from exc
+
+
+def is_read_only(folder: Path) -> bool:
+    """Whether the existing store folder ``folder`` cannot be written (a read-only file system or mount, or
+    a folder without write permission)."""
+    import os
+
+    return folder.is_dir() and not os.access(folder, os.W_OK)
+
+
+def read_copy(folder: Path) -> Path:
+    """A copy of the read-only store ``folder`` in the user's cache, for Chroma, which writes to any store
+    it opens. It is made once for each state of the store (the names, sizes and times of its files); older
+    copies of the same store are removed. Nothing in ``folder`` is changed."""
+    import hashlib
+    import os
+    import shutil
+    import tempfile
+
+    from core.paths import cache_root
+
+    files = sorted(
+        (str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p.is_file() and not p.relative_to(folder).parts[0].startswith(("rag-corpus", ".rag-"))
+    )
+    if not any(name == "chroma.sqlite3" for name, _, _ in files):
+        raise StoreError(f"the store at {folder} is read-only and holds no Chroma database; choose another --store")
+    home = cache_root() / "read-only" / hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
+    copy = home / hashlib.sha256(json.dumps(files).encode()).hexdigest()[:16]
+    if not copy.is_dir():
+        home.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".copy.", dir=home))
+        try:
+            for name, _, _ in files:
+                (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(folder / name, tmp / name)
+            os.rename(tmp, copy)
+        except FileExistsError:
+            shutil.rmtree(tmp, ignore_errors=True)  # another process made the same copy first
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise StoreError(
+                f"the store at {folder} is read-only, and the copy Chroma needs to read it cannot be made in "
+                f"{home} ({exc}); set RAG_CACHE to a folder with room, nothing in the store was changed"
+            ) from exc
+    for old in home.iterdir():
+        if old != copy and old.is_dir() and not old.name.startswith("."):
+            shutil.rmtree(old, ignore_errors=True)
+    return copy
 
 
 @contextlib.contextmanager
@@ -260,6 +313,11 @@ def writing(path: str | Path, url: str = "", waiting: Callable[[str], None] = la
     if url:
         yield
         return
+    if is_read_only(Path(path)):
+        raise StoreError(
+            f"the store at {path} is read-only: it can be queried, not changed; to add documents, index into "
+            "a store you can write (--store DIR)"
+        )
     lock_path = Path(path) / ".rag-write.lock"
     try:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
