@@ -17,6 +17,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from core.errors import DocumentError
 
@@ -99,14 +100,82 @@ _BLOCKS = (
     "p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "blockquote", "pre", "figcaption", "caption",
     "td", "th", "address",
 )  # fmt: skip
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d])", re.I)
+_COLOURS = {"white": "#ffffff", "black": "#000000", "transparent": "transparent"}
+_SIMPLE_SELECTOR = re.compile(r"^([a-z][a-z0-9]*)?((?:[.#][\w-]+)*)$", re.I)
+
+
+def _declarations(style: str) -> dict[str, str]:
+    out = {}
+    for part in style.split(";"):
+        name, _, value = part.partition(":")
+        if value.strip():
+            out[name.strip().lower()] = " ".join(value.lower().replace("!important", "").split())
+    return out
+
+
+def _colour(value: str) -> str:
+    value = _COLOURS.get(value, value)
+    if re.fullmatch(r"#[0-9a-f]{3}", value):
+        value = "#" + "".join(c * 2 for c in value[1:])
+    if m := re.fullmatch(r"rgba?\((\d+),\s*(\d+),\s*(\d+)(?:,\s*([\d.]+))?\)", value):
+        if m.group(4) is not None and float(m.group(4)) == 0:
+            return "transparent"
+        value = "#" + "".join(f"{int(x):02x}" for x in m.groups()[:3])
+    return value
+
+
+def _px(value: str) -> float | None:
+    m = re.match(r"^(-?[\d.]+)(px|em|rem|pt|%|vw|vh)?$", value.split()[0]) if value else None
+    return float(m.group(1)) * (16 if m.group(2) in ("em", "rem") else 1) if m else None
+
+
+def _hides(decls: dict[str, str]) -> bool:
+    """Whether CSS ``decls`` keep an element's text from a reader: not displayed, invisible, transparent,
+    no size, off the screen, or in the colour of its own background."""
+    get = decls.get
+    if get("display") == "none" or get("visibility") in ("hidden", "collapse") or get("content-visibility") == "hidden":
+        return True
+    if _px(get("font-size", "1")) == 0 or _px(get("opacity", "1")) == 0 or "scale(0" in get("transform", ""):
+        return True
+    colour = _colour(get("color", ""))
+    background = _colour(get("background-color", get("background", "")).split(" ")[0]) if colour else ""
+    if colour == "transparent" or (colour and colour == background):
+        return True
+    clipped = get("overflow") == "hidden" or "rect(0" in get("clip", "") or "inset(50%" in get("clip-path", "")
+    if clipped and any(_px(get(k, "1")) in (0, 1) for k in ("height", "width", "max-height", "max-width")):
+        return True
+    far = min((_px(get(k, "0")) or 0 for k in ("left", "top", "text-indent", "margin-left")), default=0)
+    return far <= -999
+
+
+def _hidden_by_rules(soup: Any) -> list[Any]:
+    """Elements a page's own style sheets (``<style>``) hide, for simple selectors (tag, .class, #id)."""
+    found: list[Any] = []
+    for sheet in soup.find_all("style"):
+        css = re.sub(r"/\*.*?\*/", "", sheet.get_text(), flags=re.S)
+        for selectors, body in re.findall(r"([^{}@]+)\{([^{}]*)\}", css):
+            if not _hides(_declarations(body)):
+                continue
+            for selector in selectors.split(","):
+                m = _SIMPLE_SELECTOR.match(selector.strip())
+                if not m or not (m.group(1) or m.group(2)):
+                    continue
+                classes = re.findall(r"\.([\w-]+)", m.group(2))
+                ids = re.findall(r"#([\w-]+)", m.group(2))
+                attrs: dict[str, object] = {}
+                if ids:
+                    attrs["id"] = ids[0]
+                for tag in soup.find_all(m.group(1) or True, attrs=attrs):
+                    if all(c in (tag.get("class") or []) for c in classes):
+                        found.append(tag)
+    return found
 
 
 def _hidden(tag: object) -> bool:
     attrs = getattr(tag, "attrs", None) or {}
     if "hidden" in attrs or str(attrs.get("aria-hidden", "")).lower() == "true":
         return True
-    return bool(_HIDDEN_STYLE.search(str(attrs.get("style", ""))))
+    return _hides(_declarations(str(attrs.get("style", ""))))
 
 
 def _html(path: Path, data: bytes) -> Extracted:
@@ -115,9 +184,10 @@ def _html(path: Path, data: bytes) -> Extracted:
 
     soup = BeautifulSoup(data, "html.parser")  # decodes by the document's own charset, else guesses
     title = " ".join(soup.title.get_text().split()) if soup.title else ""
+    hidden = _hidden_by_rules(soup)  # read before the style sheets go with the rest of what is not text
     for tag in soup.find_all(_NOT_TEXT):
         tag.decompose()
-    for tag in [t for t in soup.find_all(True) if _hidden(t)]:
+    for tag in [*hidden, *(t for t in soup.find_all(True) if _hidden(t))]:
         if not tag.decomposed:
             tag.decompose()
     main = soup.find("main") or soup.find("article") or soup.body or soup

@@ -66,6 +66,32 @@ def test_html_keeps_the_main_text_only(tmp_path: Path) -> None:
         assert hidden not in doc.text
 
 
+HIDDEN_WAYS = [
+    '<p style="visibility:hidden">H1 text.</p>',
+    '<p style="font-size:0px">H2 text.</p>',
+    '<p style="opacity: 0">H3 text.</p>',
+    '<p style="color:#fff;background-color:white">H4 text.</p>',
+    '<p style="color: rgba(0,0,0,0)">H5 text.</p>',
+    '<p style="position:absolute;left:-10000px">H6 text.</p>',
+    '<p style="height:0;overflow:hidden">H7 text.</p>',
+    '<p class="sneaky note">H8 text.</p>',
+    '<p id="ghost">H9 text.</p>',
+    "<!-- H10 text. -->",
+    '<img alt="H11 text." src="x.png" title="H12 text.">',
+    "<template><p>H13 text.</p></template><noscript>H14 text.</noscript>",
+]
+
+
+def test_html_text_hidden_from_a_reader_is_not_read(tmp_path: Path) -> None:
+    """What a browser would not show (inline styles, the page's own style rules, comments, attributes)."""
+    style = "<style>.sneaky { display: none } #ghost { color: white; background: white }</style>"
+    body = "".join(HIDDEN_WAYS)
+    p = tmp_path / "hidden.html"
+    p.write_text(f"<html><head>{style}</head><body><p>Shown text.</p>{body}<p>Also shown.</p></body></html>", "utf-8")
+    text = load_document(p).text
+    assert text == "Shown text.\n\nAlso shown."
+
+
 def test_html_without_a_main_part_drops_navigation(tmp_path: Path) -> None:
     p = tmp_path / "plain.htm"
     p.write_bytes(
