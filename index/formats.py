@@ -59,8 +59,10 @@ def kind_of(path: Path) -> str | None:
 def extract(path: Path, data: bytes) -> Extracted:
     """The text of the file at ``path`` whose bytes are ``data``. Raises :class:`DocumentError` with a reason."""
     kind = kind_of(path)
-    if kind in ("text", "markdown"):
+    if kind == "text":
         return Extracted(_decode(path, data), kind)
+    if kind == "markdown":
+        return Extracted(_markdown(_decode(path, data)), kind)
     if kind == "html":
         return _html(path, data)
     if kind == "pdf":
@@ -90,6 +92,26 @@ def _decode(path: Path, data: bytes) -> str:
             f"{path}: is not valid UTF-8 (byte {exc.start}); convert it first, e.g. iconv -t UTF-8"
         ) from exc
     return text.removeprefix("\ufeff")
+
+
+_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
+_INLINE_ELEMENT = re.compile(r"<([a-z][a-z0-9]*)\b([^<>]*)>(.*?)</\1\s*>", re.S | re.I)
+
+
+def _markdown(text: str) -> str:
+    """Markdown as it renders: without its HTML comments and the inline HTML elements that hide their text
+    (``<span style="display:none">``, ``<div hidden>``); the rest is kept as written."""
+    text = _HTML_COMMENT.sub("", text)
+
+    def visible(match: re.Match[str]) -> str:
+        attrs = match.group(2)
+        style = re.search(r"""style\s*=\s*(["'])(.*?)\1""", attrs, re.S | re.I)
+        flagged = re.search(r"""\bhidden\b(?!\s*=\s*["']?false)|aria-hidden\s*=\s*["']?true""", attrs, re.I)
+        if flagged or (style and _hides(_declarations(style.group(2)))):
+            return ""
+        return match.group(0)
+
+    return _INLINE_ELEMENT.sub(visible, text)
 
 
 # -- HTML -------------------------------------------------------------------------------------------------

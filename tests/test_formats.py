@@ -182,3 +182,16 @@ def test_names_given_and_names_taken(tmp_path: Path) -> None:
     assert docs[0].source == "b/same.txt"
     with pytest.raises(DocumentError, match="one file"):
         load_tree([tmp_path], name="x.txt")
+
+
+def test_markdown_reads_as_it_renders(tmp_path: Path) -> None:
+    p = tmp_path / "notes.md"
+    p.write_text(
+        "# Notes\n\nThe bridge opened in 1932.<!-- M1 text. -->\n\n<!--\nM2 text.\n-->\n"
+        'It cost <span style="display: none">M3 text.</span>two million. <div hidden>M4 text.</div>\n\n'
+        "<b>Bold</b> stays.\n",
+        encoding="utf-8",
+    )
+    text = load_document(p).text
+    assert "M1" not in text and "M2" not in text and "M3" not in text and "M4" not in text
+    assert "The bridge opened in 1932." in text and "It cost two million." in text and "<b>Bold</b> stays." in text
