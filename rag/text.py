@@ -94,19 +94,6 @@ def terms(text: str) -> list[str]:
     return [stem(w) for w in words(text) if w not in STOPWORDS]
 
 
-_INSTRUCTION = re.compile(
-    r"(?i:\b(ignore|disregard|forget|override)\s+(all\s+|any\s+|the\s+|your\s+)?"
-    r"(previous\s+|prior\s+|above\s+|earlier\s+|preceding\s+|system\s+)?(instructions?|prompts?|directions)\b)"
-    r"|(?i:\b(reply|respond|answer|say|output|print|write)(\s+only)?(\s+with)?(\s+the\s+word)?)\s*[\"“']?[A-Z]{4,}[\"”']?\s*(?:[.!,;]|$)"
-    r"|(?i:\bsystem prompt\b|\byou are now\b|\bnew instructions\b)"
-)
-
-
-def is_instruction(text: str) -> bool:
-    """Whether ``text`` reads as a command to the model (a prompt injection) rather than a statement."""
-    return bool(_INSTRUCTION.search(text))
-
-
 def names(text: str, proper: frozenset[str] = frozenset()) -> set[str]:
     """Terms of the names in ``text``: capitalised words and acronyms. The first word counts only when it is
     an acronym or one of the ``proper`` terms (words the document capitalises mid-sentence)."""

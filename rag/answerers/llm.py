@@ -40,7 +40,6 @@ from rag.answerers.extractive import ExtractiveAnswerer
 from rag.config import Settings
 from rag.corpus import Corpus
 from rag.prompts import answer_messages
-from rag.text import is_instruction
 from rag.verify import MARKER, Verifier, assemble, is_abstention
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
@@ -209,6 +208,30 @@ class LlamaCppChat(BaseChatModel):
 _LLAMA_LOCK = threading.Lock()
 
 
+#: What an LLM is shown in place of a sentence that addresses the assistant (:mod:`rag.steering`).
+WITHHELD = "[withheld: text addressed to an AI assistant]"
+
+
+def withheld(passages: Sequence[Document], corpus: Corpus) -> list[Document]:
+    """``passages`` as an LLM may read them: each sentence that addresses the assistant replaced by
+    :data:`WITHHELD`, so that the model cannot follow what it never reads."""
+    out = []
+    for doc in passages:
+        meta = doc.metadata
+        start, end = int(meta["start"]), int(meta["end"])
+        spans = [corpus.sentences[i] for i in corpus.sentences_in(meta["source"], start, end) if corpus.steers(i)]
+        if not spans or len(doc.page_content) != end - start:
+            out.append(doc)
+            continue
+        text, at = [], start
+        for s in spans:
+            text += [doc.page_content[at - start : max(s.start, at) - start], WITHHELD]
+            at = max(at, s.end)
+        text.append(doc.page_content[at - start :])
+        out.append(Document("".join(text), metadata=dict(meta)))
+    return out
+
+
 def passages_cited(text: str, passages: Sequence[Document]) -> Draft:
     """The model's answer unverified (``verify_mode=off``): its ``[n]`` markers renumbered to citations of
     the whole passages they name; markers naming no passage are removed."""
@@ -280,7 +303,9 @@ class LLMAnswerer(Answerer):
             yield Draft(ABSTAIN_MESSAGE, abstained=True)
             return
         pieces: list[str] = []
-        for piece in self._tokens(answer_messages(request.question, request.passages, request.context)):
+        for piece in self._tokens(
+            answer_messages(request.question, withheld(request.passages, self.verifier.corpus), request.context)
+        ):
             pieces.append(piece)
             yield piece
         yield self.finish(request, "".join(pieces))
@@ -297,7 +322,7 @@ class LLMAnswerer(Answerer):
         """Nothing the model wrote is supported (or it abstained): quote the source like the extractive
         answerer, or abstain. Every quoted sentence is marked supported (it is the source itself)."""
         draft = self.fallback.answer(request)
-        if draft.abstained or any(is_instruction(c.quote) for c in draft.citations):
+        if draft.abstained:
             return Draft(ABSTAIN_MESSAGE, abstained=True, confidence=draft.confidence)
         checks = [SentenceCheck(f"{' '.join(c.quote.split())} [{c.id}]", "supported", [c.id]) for c in draft.citations]
         if " ".join(c.text for c in checks) != draft.answer:
