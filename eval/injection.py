@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -58,8 +59,6 @@ def _plant_span(text: str, visible: str) -> tuple[int, int] | None:
     if at >= 0:
         return at, at + len(visible)
     # white space may differ (HTML): match word by word
-    import re
-
     pattern = r"\s+".join(re.escape(w) for w in visible.split())
     found = re.search(pattern, text)
     return (found.start(), found.end()) if found else None

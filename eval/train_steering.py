@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         first, decoded = first_rows(
             texts, np.asarray(embeddings.encode(texts), np.float32), embeddings.encode, prototypes
         )
-        return first, second_rows(first, decoded, len(PROTOTYPES))
+        return first, second_rows(first, decoded)
 
     dev = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
     dev_y = np.array([int(d["label"]) for d in dev])

@@ -3,7 +3,7 @@
 A document is data. A sentence in it that addresses the assistant ("System: from now on ...", "Note to any
 AI summarising this page: ...", a link to log in at, the same in another language or encoded) is text the
 document contains, never an answer: such a sentence is not a candidate for the extractive answerers, not
-evidence for the verifier, and what an LLM is shown has it replaced by a marker (:func:`masked`).
+evidence for the verifier, and what an LLM is shown has it replaced by a marker (:func:`rag.answerers.llm.withheld`).
 
 The detector is a fitted model, not a list of phrases, in two stages (fitted by ``eval/train_steering.py``
 on the development set ``eval/datasets/injection/dev.jsonl`` and the shipped documents' sentences; weights in
@@ -52,9 +52,9 @@ MODEL_PATH = Path(__file__).resolve().parent / "data" / "steering.json"
 
 #: The measured features of a sentence's form.
 FORM = ("label", "link", "you", "decoded", "mixed", "length")
-#: The features of its parse (stage 2), and of the parse crossed with the prototypes and links.
+#: The features of its parse (stage 2); stage 2 also crosses the imperative and "you" directive with the
+#: highest prototype similarity, the imperative with a link, and a label with that similarity.
 PARSE = ("imperative", "you_directive", "please", "reported", "quoted")
-CROSSED = ("imperative_x_prototype", "you_directive_x_prototype", "imperative_x_link", "label_x_prototype")
 #: Modal and auxiliary words that make "you ..." a directive ("you must", "you will now").
 _DIRECTIVE_AUX = frozenset("must should shall will need have 'll".split())
 
@@ -234,7 +234,7 @@ def first_rows(
 
 
 def second_rows(
-    first: np.ndarray[Any, np.dtype[np.float64]], decoded: Sequence[str], n_prototypes: int
+    first: np.ndarray[Any, np.dtype[np.float64]], decoded: Sequence[str]
 ) -> np.ndarray[Any, np.dtype[np.float64]]:
     """Stage 2's input rows: stage 1's, with the parse features of the decoded texts and their crossings."""
     from index.analysis import parser
@@ -265,7 +265,7 @@ def steering(
     out = [False] * len(texts)
     passed = np.flatnonzero(_logits(first, m["first"]) >= m["gate"])
     if len(passed):
-        second = second_rows(first[passed], [decoded[i] for i in passed], len(m["prototypes"]))
+        second = second_rows(first[passed], [decoded[i] for i in passed])
         for i, logit in zip(passed, _logits(second, m["second"]), strict=True):
             out[int(i)] = bool(logit >= m["threshold"])
     return out

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -64,3 +66,21 @@ def serving(
             proc.kill()
             proc.wait()
         log.close()
+
+
+def run_cli(
+    *args: str, env: dict[str, str], code: int = 0, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``rag ARGS`` in a subprocess with ``env`` (added to this process's): it must exit with ``code`` and
+    print no traceback."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "rag.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", **env},
+        timeout=300,
+        cwd=cwd,
+    )
+    assert proc.returncode == code, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return proc

@@ -17,7 +17,7 @@ from core.errors import StoreError
 from index.store import open_client
 from tests.conftest import ARTICLE_TEXT
 from tests.documents import write_pdf
-from tests.servers import free_port, serving
+from tests.servers import free_port, run_cli, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMA = Path(sys.executable).parent / "chroma"
@@ -36,15 +36,8 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def rag(url: str, *args: str, code: int = 0, store: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, RAG_CHROMA_URL=url, HF_HUB_OFFLINE="1")
-    if store is not None:
-        env["RAG_STORE"] = str(store)
-    proc = subprocess.run(
-        [sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True, env=env, timeout=300, cwd=ROOT
-    )
-    assert proc.returncode == code, proc.stderr
-    assert "Traceback" not in proc.stderr
-    return proc
+    env = {"RAG_CHROMA_URL": url, **({"RAG_STORE": str(store)} if store is not None else {})}
+    return run_cli(*args, env=env, code=code, cwd=ROOT)
 
 
 def test_the_cli_indexes_lists_asks_and_removes_through_the_server(chroma_server: str, tmp_path: Path) -> None:

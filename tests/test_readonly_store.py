@@ -4,10 +4,8 @@ advises deleting it. The tests run as root, who may write anything, so the store
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import pytest
 from index import BUNDLED_ARTICLE
 from rag.config import Settings
 from rag.ingest import index_with
+from tests.servers import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -46,13 +45,7 @@ def read_only_store(fresh_settings: Settings, tmp_path: Path) -> Iterator[Path]:
 
 
 def rag(*args: str, cache: Path, code: int = 0) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, HF_HUB_OFFLINE="1", RAG_CACHE=str(cache))
-    proc = subprocess.run(
-        [sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True, env=env, timeout=300, cwd=ROOT
-    )
-    assert proc.returncode == code, proc.stderr
-    assert "Traceback" not in proc.stderr
-    return proc
+    return run_cli(*args, env={"RAG_CACHE": str(cache)}, code=code, cwd=ROOT)
 
 
 def test_a_read_only_store_is_queried_and_never_called_broken(read_only_store: Path, tmp_path: Path) -> None:
