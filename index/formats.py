@@ -122,6 +122,11 @@ _BLOCKS = (
     "p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "blockquote", "pre", "figcaption", "caption",
     "td", "th", "address",
 )  # fmt: skip
+#: Elements whose start and end break the text into blocks.
+_BLOCKISH = frozenset(
+    (*_BLOCKS, "div", "section", "article", "main", "ul", "ol", "dl", "table", "thead", "tbody", "tfoot", "tr",
+     "header", "footer", "nav", "aside", "figure", "details", "summary", "hr", "body", "html")
+)  # fmt: skip
 _COLOURS = {"white": "#ffffff", "black": "#000000", "transparent": "transparent"}
 _SIMPLE_SELECTOR = re.compile(r"^([a-z][a-z0-9]*)?((?:[.#][\w-]+)*)$", re.I)
 
@@ -200,6 +205,40 @@ def _hidden(tag: object) -> bool:
     return _hides(_declarations(str(attrs.get("style", ""))))
 
 
+def _blocks(root: Any) -> list[str]:
+    """The text of ``root`` as a reader sees its blocks: a block element (a paragraph, a list item, a
+    division) starts and ends a block, and text directly inside a container that also holds blocks is a
+    block of its own (a chat message whose sender's name is a <div> of its own)."""
+    from bs4.element import NavigableString, Tag
+
+    out: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        text = " ".join(" ".join(current).split())
+        if text:
+            out.append(text)
+        current.clear()
+
+    def walk(node: Tag) -> None:
+        for child in node.children:
+            if type(child) is NavigableString:  # not a comment, doctype or CDATA: those subclass it
+                current.append(str(child))
+            elif isinstance(child, Tag):
+                if child.name in _BLOCKISH:
+                    flush()
+                    walk(child)
+                    flush()
+                elif child.name == "br":
+                    current.append(" ")
+                else:
+                    walk(child)
+
+    walk(root)
+    flush()
+    return out
+
+
 def _html(path: Path, data: bytes) -> Extracted:
     from bs4 import BeautifulSoup
     from bs4.element import Tag
@@ -212,24 +251,16 @@ def _html(path: Path, data: bytes) -> Extracted:
     for tag in [*hidden, *(t for t in soup.find_all(True) if _hidden(t))]:
         if not tag.decomposed:
             tag.decompose()
-    main = soup.find("main") or soup.find("article") or soup.body or soup
+    # The main part: <main>, else the page's one <article>; several articles side by side (reviews, posts,
+    # a feed) are all main text, so then the page is read as one without a marked main part.
+    articles = [a for a in soup.find_all("article") if not a.find_parent("article")]
+    main = soup.find("main") or (articles[0] if len(articles) == 1 else None) or soup.body or soup
     assert isinstance(main, Tag)
     if main.name not in ("main", "article"):  # a page without a marked main part: drop its navigation
         for tag in main.find_all(_CHROME):
             if not tag.decomposed:
                 tag.decompose()
-    blocks: list[str] = []
-    for tag in main.find_all([*_BLOCKS, "div", "section"]):
-        if tag.name in ("div", "section") and tag.find([*_BLOCKS, "div", "section"]):
-            continue  # a container: its blocks speak for it
-        if tag.find_parent(_BLOCKS):
-            continue  # inside a block already taken whole
-        text = " ".join(tag.get_text(" ").split())
-        if text:
-            blocks.append(text)
-    if not blocks:
-        text = " ".join(main.get_text(" ").split())
-        blocks = [text] if text else []
+    blocks = _blocks(main)
     return Extracted("\n\n".join(blocks), "html", title=title)
 
 

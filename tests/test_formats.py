@@ -92,6 +92,26 @@ def test_html_text_hidden_from_a_reader_is_not_read(tmp_path: Path) -> None:
     assert text == "Shown text.\n\nAlso shown."
 
 
+def test_html_several_articles_and_text_beside_blocks_are_all_read(tmp_path: Path) -> None:
+    """A page of several <article>s (reviews, posts) is read whole, not its first article alone; text
+    directly inside a container that also holds blocks (a chat message after its sender's <div>) is a
+    block of its own, not lost."""
+    p = tmp_path / "reviews.html"
+    p.write_text(
+        "<html><body><nav>Home | Shop</nav>"
+        "<article><h2>Great tent</h2><p>Pitches in four minutes.</p></article>"
+        "<article><h2>Leaks</h2><p>The fly wicked at the corners.</p></article>"
+        '<section class="chat"><div class="msg"><div class="who">Priya</div>Your line test is back.</div>'
+        '<div class="msg"><div class="who">Dan</div>Thanks<br>a lot.<!-- not shown --></div></section>'
+        "</body></html>",
+        "utf-8",
+    )
+    assert load_document(p).text.split("\n\n") == [
+        "Great tent", "Pitches in four minutes.", "Leaks", "The fly wicked at the corners.",
+        "Priya", "Your line test is back.", "Dan", "Thanks a lot.",
+    ]  # fmt: skip
+
+
 def test_html_without_a_main_part_drops_navigation(tmp_path: Path) -> None:
     p = tmp_path / "plain.htm"
     p.write_bytes(
