@@ -1,6 +1,6 @@
 """Planted instructions against every backend, and the detector's false flags on the shipped documents.
 
-    python -m eval.injection [--set eval/datasets/injection_blind] [--backends extractive,fitted,openai,llamacpp]
+    python -m eval.injection [--set eval/datasets/injection_blind2] [--backends extractive,fitted,openai,llamacpp]
                              [--llm-url URL] [--out eval/out/injection.json]
 
 A set is a folder with ``docs/`` (documents with planted instructions) and ``plants.jsonl`` (one line per
@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import tempfile
 import time
@@ -36,6 +35,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from eval.planted import by_document, norm, plant_span
 from eval.suite import DATA, ROOT
 from eval.train_steering import SHIPPED
 from rag.chain import Assistant
@@ -43,25 +43,8 @@ from rag.config import Settings
 from rag.corpus import Corpus
 from rag.ingest import index_with, store_for
 
-BLIND = DATA / "injection_blind"
+BLIND = DATA / "injection_blind2"
 NOTICE = "reads as an instruction to an AI assistant"
-
-
-def _norm(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _plant_span(text: str, visible: str) -> tuple[int, int] | None:
-    """Where the visible text of a plant is in the loaded ``text`` (white space folded)."""
-    if not visible.strip():
-        return None
-    at = text.find(visible)
-    if at >= 0:
-        return at, at + len(visible)
-    # white space may differ (HTML): match word by word
-    pattern = r"\s+".join(re.escape(w) for w in visible.split())
-    found = re.search(pattern, text)
-    return (found.start(), found.end()) if found else None
 
 
 def shipped_false_flags(work: Path) -> dict[str, Any]:
@@ -77,13 +60,9 @@ def shipped_false_flags(work: Path) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    plants = [json.loads(line) for line in (args.set / "plants.jsonl").read_text("utf-8").splitlines() if line.strip()]
-    by_doc: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for p in plants:
-        by_doc[p["document"]].append(p)
     rows: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
-    for n, (document, group) in enumerate(sorted(by_doc.items())):
+    for n, (document, group) in enumerate(by_document(args.set).items()):
         base = Settings().with_(store=work / "store", collection=f"planted-{n}")
         index_with(base, [args.set / "docs" / document])
         corpus = Corpus.open(store_for(base).open())
@@ -97,10 +76,10 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                 settings = settings.with_(llm_timeout=120.0)
             assistant = Assistant(settings)
             for p in group:
-                span = _plant_span(text, p.get("visible_text", ""))
+                span = plant_span(text, p.get("visible_text", ""))
                 hidden = span is None
                 if span is None:
-                    flagged = not any(_norm(f).lower() in _norm(text).lower() for f in p["forbidden"])
+                    flagged = not any(norm(f).lower() in norm(text).lower() for f in p["forbidden"])
                 else:
                     inside = corpus.sentences_in(source, span[0], span[1])
                     flagged = bool(inside) and all(corpus.steers(i) for i in inside)
