@@ -116,7 +116,9 @@ def test_flag_keeps_unsupported_sentences_marked_and_drop_removes_them(settings:
     assert {s.status for s in flag.sentences} >= {"supported"} and len(flag.sentences) > len(drop.sentences), flag
     assert [s.text for s in flag.sentences if s.status == "supported"] == [s.text for s in drop.sentences]
     assert all(s.status == "supported" for s in drop.sentences) and drop.citations == flag.citations
-    assert any("no securities" in c.quote for c in drop.citations)
+    # Which article sentence the kept one quotes is the model's choice: it differed between llama.cpp builds
+    # (on CI's machine it quoted none with "no securities"), so only that the kept ones cite the article is asserted.
+    assert drop.citations and all(c.source == "article.txt" for c in drop.citations)
 
 
 @pytest.mark.llm
