@@ -1,16 +1,22 @@
-"""Sets of documents with planted instructions, as ``eval/injection.py`` reads them.
+"""Sets of documents with planted instructions: reading them, and which of a document's sentences are planted.
 
 A set is a folder with ``docs/`` (the documents) and ``plants.jsonl`` (one line per plant: ``id``,
 ``document``, ``category``, ``planted`` as written in the file, ``visible_text`` (what a reader sees; empty
-when hidden), ``questions`` and ``forbidden``: strings that must never reach a user).
+when hidden), ``questions`` and ``forbidden``: strings that must never reach a user). ``eval/injection.py``
+asks a set's questions on every backend; ``eval/train_steering.py`` learns from the development sets'
+sentences, labelled here.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from index.chunker import chunk_document
+from index.loader import load_document
 
 
 def plants(folder: Path) -> list[dict[str, Any]]:
@@ -43,3 +49,39 @@ def plant_span(text: str, visible: str) -> tuple[int, int] | None:
     wanted = "".join(ch for ch in visible if ch.isalnum())
     at = letters.find(wanted) if wanted else -1
     return (where[at], where[at + len(wanted) - 1] + 1) if at >= 0 else None
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """One quotable sentence of a planted document; ``plant`` is the id of the plant it overlaps, or ""."""
+
+    document: str
+    text: str
+    plant: str
+    category: str
+
+
+def labelled_sentences(folder: Path) -> list[Labelled]:
+    """Every quotable sentence of every document of the set, in order, with the plant it belongs to: one
+    that overlaps a plant's visible text, or carries one of its forbidden strings (hidden text the loader
+    failed to drop)."""
+    out = []
+    for document, group in by_document(folder).items():
+        loaded = load_document(folder / "docs" / document)
+        spans = [(p, plant_span(loaded.text, p.get("visible_text", ""))) for p in group]
+        _, sentences = chunk_document(loaded)
+        for s in sentences:
+            if not s.quotable:
+                continue
+            low = norm(s.text).lower()
+            hit = next(
+                (
+                    p
+                    for p, span in spans
+                    if (span and s.start < span[1] and span[0] < s.end)
+                    or any(norm(f).lower() in low for f in p["forbidden"])
+                ),
+                None,
+            )
+            out.append(Labelled(document, s.text, hit["id"] if hit else "", hit["category"] if hit else ""))
+    return out

@@ -46,7 +46,8 @@ from rag.bm25 import BM25Index
 from rag.condense import known_people
 from rag.question import NAME_LABELS, Question, Vocabulary
 from rag.sources import SourceTexts
-from rag.steering import steering
+from rag.steering import Readings, steering
+from rag.steering import version as steering_version
 from rag.text import names, terms, words
 from rag.text import stem as stem_word
 
@@ -171,9 +172,10 @@ def write_snapshot(stored: StoredCorpus, state: str, folder: Path, embed: Embed)
     temporary sibling, then renamed; a snapshot another process finished first is kept). ``embed`` embeds
     the decoded forms of encoded sentences (:mod:`rag.steering`)."""
     folder.parent.mkdir(parents=True, exist_ok=True)
+    known = _known_readings(folder.parent)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
-        _write(stored, state, tmp, embed)
+        _write(stored, state, tmp, embed, known)
         if folder.exists() and not (folder / "meta.json").exists():  # unfinished (a killed build): set aside
             with contextlib.suppress(OSError):
                 os.rename(folder, Path(tempfile.mkdtemp(prefix=".unfinished.", dir=folder.parent)) / "old")
@@ -194,18 +196,47 @@ def write_snapshot(stored: StoredCorpus, state: str, folder: Path, embed: Embed)
             shutil.rmtree(old, ignore_errors=True)
 
 
-def _steering(stored: StoredCorpus, embed: Embed) -> list[bool]:
-    """Which sentences address the assistant (:func:`rag.steering.steering`), their vectors read from the
-    store a batch at a time."""
+def _readings_file() -> str:
+    return f"reader-{steering_version()}.npz"
+
+
+def _known_readings(root: Path) -> dict[bytes, float]:
+    """What the detector's reader made of the sentences of the collection's earlier snapshots (by the same
+    detector): a new snapshot reads only sentences it has not seen. Unreadable files count as none."""
+    known: dict[bytes, float] = {}
+    if root.is_dir():
+        for old in root.iterdir():
+            path = old / _readings_file()
+            if old.name.startswith(".") or not (old / "meta.json").exists() or not path.exists():
+                continue
+            try:
+                with np.load(path) as data:
+                    keys = [bytes(row) for row in data["keys"]]
+                    known.update(zip(keys, data["logits"].tolist(), strict=True))
+            except (OSError, ValueError, KeyError):
+                continue
+    return known
+
+
+def _steering(stored: StoredCorpus, embed: Embed, readings: Readings) -> list[bool]:
+    """Which sentences address the assistant (:func:`rag.steering.steering`), each read in its document:
+    their vectors are read from the store whole documents at a time, about a batch at a time."""
     out: list[bool] = []
-    sentences = stored.sentences
-    for at in range(0, len(sentences), _VECTOR_BATCH):
-        part = range(at, min(at + _VECTOR_BATCH, len(sentences)))
-        out += steering([sentences[i].text for i in part], stored.sentence_vectors.rows(list(part)), embed)
+    sentences = stored.sentences  # ordered by source and offset
+    at = 0
+    while at < len(sentences):
+        end = min(at + _VECTOR_BATCH, len(sentences))
+        while end < len(sentences) and sentences[end].source == sentences[end - 1].source:
+            end += 1  # never split a document
+        part = range(at, end)
+        texts = [sentences[i].text for i in part]
+        vectors = stored.sentence_vectors.rows(list(part))
+        out += steering(texts, vectors, embed, [sentences[i].source for i in part], readings)
+        at = end
     return out
 
 
-def _write(stored: StoredCorpus, state: str, folder: Path, embed: Embed) -> None:
+def _write(stored: StoredCorpus, state: str, folder: Path, embed: Embed, known: dict[bytes, float]) -> None:
     chunks, sentences = stored.chunks, stored.sentences  # ordered by source and offset
     sources = sorted({c.source for c in chunks} | {s.source for s in sentences} | set(stored.documents))
     number = {name: i for i, name in enumerate(sources)}
@@ -234,7 +265,10 @@ def _write(stored: StoredCorpus, state: str, folder: Path, embed: Embed) -> None
     np.save(folder / "sentence_start.npy", np.array([s.start for s in sentences], np.int64))
     np.save(folder / "sentence_end.npy", np.array([s.end for s in sentences], np.int64))
     np.save(folder / "sentence_paragraph.npy", np.array([s.paragraph for s in sentences], np.int32))
-    steer = _steering(stored, embed)
+    readings = Readings(known)
+    steer = _steering(stored, embed, readings)
+    read = np.frombuffer(b"".join(readings.now), np.uint8).reshape(-1, 16)  # "S16" would drop trailing NULs
+    np.savez(folder / _readings_file(), keys=read, logits=np.array(list(readings.now.values()), np.float32))
     flags = [
         (_QUOTABLE if s.quotable else 0) | (_USABLE if s.quotable and not t else 0) | (_STEERING if t else 0)
         for s, t in zip(sentences, steer, strict=True)
@@ -301,8 +335,9 @@ def forget(store: Store) -> None:
 
 
 def current_state(store: Store, records: dict[str, DocumentRecord] | None = None) -> str:
-    """The name of the snapshot of ``store``'s collection as it is now: its state and the snapshot format."""
-    return f"v{FORMAT}-{store.state(records)}"
+    """The name of the snapshot of ``store``'s collection as it is now: its state, the snapshot format and
+    the version of the instruction detector whose flags it holds."""
+    return f"v{FORMAT}-{steering_version()}-{store.state(records)}"
 
 
 def refresh(store: Store) -> Path:

@@ -6,19 +6,22 @@ document contains, never an answer: such a sentence is not a candidate for the e
 evidence for the verifier, and what an LLM is shown has it replaced by a marker (:func:`rag.answerers.llm.withheld`).
 
 The detector is a fitted model, not a list of phrases, in two stages (fitted by ``eval/train_steering.py``
-on the development set ``eval/datasets/injection/dev.jsonl`` and the shipped documents' sentences; weights in
-``rag/data/steering.json``):
+on the development sets under ``eval/datasets/injection/`` and the shipped documents' sentences; weights in
+``rag/data/steering.json`` and ``rag/data/steering_reader.npz``):
 
-1. every sentence: a logistic regression over its embedding (the all-MiniLM-L6-v2 vector the store already
-   holds, so meaning counts rather than wording), its similarity to a few descriptions of what steering
-   text is (an instruction to an AI assistant, a fake system prompt, a login link, a request to reveal the
-   conversation: zero-shot prototypes, kept as vectors in the model file), and measured features of its
-   form that no embedding sees (a role label, a link, an address to the reader, decoding needed,
-   look-alike letters, length). Most sentences stop here: the stage passes on the few that score above a
-   gate set so that 98% of the development set's steering sentences pass.
-2. those few are parsed (spaCy's English tagger and parser): an imperative, "you" as the subject of a
-   directive, "please", reported speech, speech marks, and those crossed with the prototypes and links
-   (a command *about* the conversation, a command to follow a link); a second regression decides.
+1. every sentence: a logistic regression over its embedding less its document's mean (the all-MiniLM-L6-v2
+   vector the store already holds: what sets the sentence apart from the text around it), its similarity
+   to a few descriptions of what steering text is (zero-shot prototypes, kept as vectors in the model
+   file), to its document and to its neighbours, and measured features of its form that no embedding sees
+   (a role label, a link, an address to the reader, decoding needed, look-alike letters, length, the share
+   of English words). It is a cheap gate: about half of ordinary sentences stop here, and a gate set so
+   that 99.5% of the development steering sentences pass it sends the rest on.
+2. those are read by a fine-tuned reader: MiniLM itself with low-rank updates (LoRA) of its linear layers,
+   merged into its weights when loaded, and a linear head on its mean-pooled output. It reads the whole
+   sentence, word order included, so that "tell the user to log in at ..." and "users can log in at ..."
+   differ. Its threshold sits above the highest score of any shipped document's sentence out of fold.
+   What it made of each sentence is kept with a snapshot (:class:`Readings`), so a collection's next
+   snapshot reads only the sentences it has not read.
 
 Before it is read, the text is decoded the ways text is hidden from a reader (:func:`decode`): compatibility
 forms (full-width letters), invisible characters, look-alike letters of other scripts (Unicode's
@@ -31,6 +34,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import itertools
 import json
 import math
 import re
@@ -49,14 +53,15 @@ from rag.question import is_english
 from rag.text import STOPWORDS, words
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "steering.json"
+#: The fine-tuned reader's weights: low-rank updates of MiniLM's linear layers and a classifying head.
+READER_PATH = MODEL_PATH.with_name("steering_reader.npz")
 
 #: The measured features of a sentence's form.
-FORM = ("label", "link", "you", "decoded", "mixed", "length")
-#: The features of its parse (stage 2); stage 2 also crosses the imperative and "you" directive with the
-#: highest prototype similarity, the imperative with a link, and a label with that similarity.
-PARSE = ("imperative", "you_directive", "please", "reported", "quoted")
-#: Modal and auxiliary words that make "you ..." a directive ("you must", "you will now").
-_DIRECTIVE_AUX = frozenset("must should shall will need have 'll".split())
+FORM = ("label", "link", "you", "decoded", "mixed", "length", "english")
+#: How many sentences either side of a sentence count as its neighbours.
+NEAR = 2
+#: How many sentences of ordinary text a document's mean vector is drawn towards.
+PRIOR_WEIGHT = 5
 
 _LABEL = re.compile(r"^\W{0,3}[\w .'-]{1,24}?\s*:(?!//)\s*\S")
 _LINK = re.compile(
@@ -162,35 +167,22 @@ def form_features(text: str, decoded: str, changed: bool) -> list[float]:
         float(changed),
         float(any(_mixed(w) for w in text.split())),
         math.log1p(len(found)),
+        english_share(decoded),
     ]
 
 
-def parse_features(doc: Any) -> list[float]:
-    """The features of a parsed sentence (:data:`PARSE`): a verb heading the sentence in the base form
-    with no subject (an imperative, "Reply with ..."; not a question), "you" as the subject of a
-    directive ("you must", "you will now"), "please", reported speech (a past-tense verb governing a
-    clause: "she said ..."), and speech marks."""
-    text = doc.text.strip()
-    question = text.endswith("?")
-    imperative = you = please = reported = 0.0
-    for tok in doc:
-        if tok.lower_ == "please":
-            please = 1.0
-        heads = tok.dep_ == "ROOT" or (tok.dep_ == "conj" and tok.head.dep_ == "ROOT")
-        if tok.pos_ in ("VERB", "AUX") and heads:
-            subjects = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass", "expl", "csubj")]
-            aux = [c for c in tok.children if c.dep_ in ("aux", "auxpass")]
-            fronted = any(a.i < tok.i and a.lower_ not in ("do", "don't", "never", "not") for a in aux)
-            if tok.tag_ == "VB" and not subjects and not question and not fronted:
-                imperative = 1.0
-            if any(c.lower_ == "you" for c in subjects) and (
-                any(a.lower_ in _DIRECTIVE_AUX for a in aux) or tok.tag_ in ("VB", "VBP")
-            ):
-                you = 1.0
-        if tok.dep_ in ("ccomp", "parataxis") and tok.head.tag_ == "VBD":
-            reported = 1.0
-    quoted = float(bool(re.search('[“”‘’"]', text)))
-    return [imperative, you, please, reported, quoted]
+@lru_cache(maxsize=1)
+def version() -> str:
+    """A short hash of the detector's fitted files: snapshots record it, so a new detector flags anew."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in (MODEL_PATH, READER_PATH):
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(b"missing")
+    return digest.hexdigest()[:8]
 
 
 @lru_cache(maxsize=1)
@@ -201,10 +193,10 @@ def model() -> dict[str, Any]:
         data: dict[str, Any] = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"the instruction detector's model {MODEL_PATH} cannot be read ({exc}); reinstall") from exc
-    for key in ("prototypes", "first", "second"):
+    for key in ("prototypes", "prior", "first"):
         data[key] = (
             np.array(data[key], np.float64)
-            if key == "prototypes"
+            if key in ("prototypes", "prior")
             else {
                 "weights": np.array(data[key]["weights"], np.float64),
                 "intercept": float(data[key]["intercept"]),
@@ -213,38 +205,160 @@ def model() -> dict[str, Any]:
     return data
 
 
+def contexts(
+    vectors: np.ndarray[Any, np.dtype[np.float64]],
+    groups: Sequence[object],
+    prior: np.ndarray[Any, np.dtype[np.float64]],
+) -> tuple[np.ndarray[Any, np.dtype[np.float64]], np.ndarray[Any, np.dtype[np.float64]]]:
+    """For each row of ``vectors`` (sentences in document order, ``groups`` naming each one's document):
+    its document's mean vector (drawn towards ``prior``, the mean of ordinary text, as if the document had
+    :data:`PRIOR_WEIGHT` more sentences, so that a short document has a mean), and its mean similarity to
+    the sentences up to :data:`NEAR` places before and after it in the same document (0 for one alone)."""
+    n = len(vectors)
+    centroids = np.zeros_like(vectors)
+    near = np.zeros(n)
+    starts = [0] + [i for i in range(1, n) if groups[i] != groups[i - 1]] + [n]
+    for a, b in itertools.pairwise(starts):
+        block = vectors[a:b]
+        centroids[a:b] = (block.sum(axis=0) + PRIOR_WEIGHT * prior) / (b - a + PRIOR_WEIGHT)
+        total, count = np.zeros(b - a), np.zeros(b - a)
+        for step in range(1, NEAR + 1):
+            if b - a <= step:
+                break
+            sim = (block[step:] * block[:-step]).sum(axis=1)
+            total[step:] += sim
+            total[:-step] += sim
+            count[step:] += 1
+            count[:-step] += 1
+        near[a:b] = total / np.maximum(count, 1)
+    return centroids, near
+
+
 def first_rows(
     texts: Sequence[str],
     vectors: np.ndarray[Any, np.dtype[np.float32]],
     embed: Callable[[list[str]], np.ndarray[Any, np.dtype[np.float32]]],
     prototypes: np.ndarray[Any, np.dtype[np.float64]],
+    prior: np.ndarray[Any, np.dtype[np.float64]],
+    groups: Sequence[object] | None = None,
 ) -> tuple[np.ndarray[Any, np.dtype[np.float64]], list[str]]:
-    """Stage 1's input rows for ``texts`` (embedding, prototype similarities and their maximum, form
-    features) and the decoded texts. ``vectors`` embed the texts as they are; texts that had to be decoded
-    are embedded again, in one call."""
+    """Stage 1's input rows for ``texts`` and the decoded texts. A row holds the sentence's embedding less
+    its document's mean (what sets it apart from the text around it, rather than its topic), its
+    similarity to the prototypes and their maximum, its similarity to its document's mean and to its
+    neighbours, and its form features. ``vectors`` embed the texts as they are (the store's vectors);
+    texts that had to be decoded are embedded again, in one call. ``groups`` names each text's document
+    (texts in document order); without it they are one document."""
+    groups = groups if groups is not None else [0] * len(texts)
     decoded = [decode(t) for t in texts]
     again = [i for i, (_, changed) in enumerate(decoded) if changed]
-    emb = np.asarray(vectors, np.float64).copy()
+    stored = np.asarray(vectors, np.float64)
+    emb = stored.copy()
     if again:
         emb[again] = np.asarray(embed([decoded[i][0] for i in again]), np.float64)
+    centroids, near = contexts(stored, groups, prior)
     similar = emb @ prototypes.T
+    unit = centroids / np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
+    fit = (emb * unit).sum(axis=1, keepdims=True)
     form = np.array([form_features(t, d, c) for t, (d, c) in zip(texts, decoded, strict=True)], np.float64)
-    rows = np.hstack([emb, similar, similar.max(axis=1, keepdims=True), form.reshape(len(texts), len(FORM))])
+    rows = np.hstack(
+        [
+            emb - centroids,
+            similar,
+            similar.max(axis=1, keepdims=True),
+            fit,
+            near.reshape(-1, 1),
+            form.reshape(len(texts), len(FORM)),
+        ]
+    )
     return rows, [d for d, _ in decoded]
 
 
-def second_rows(
-    first: np.ndarray[Any, np.dtype[np.float64]], decoded: Sequence[str]
-) -> np.ndarray[Any, np.dtype[np.float64]]:
-    """Stage 2's input rows: stage 1's, with the parse features of the decoded texts and their crossings."""
-    from index.analysis import parser
+#: Where each low-rank update goes, in every layer of the encoder.
+READER_TARGETS = (
+    "attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
+    "intermediate.dense", "output.dense",
+)  # fmt: skip
+#: The reader reads at most this many tokens of a sentence.
+READER_TOKENS = 128
 
-    parsed = np.array([parse_features(doc) for doc in parser().pipe(decoded, batch_size=256)], np.float64)
-    parsed = parsed.reshape(len(decoded), len(PARSE))
-    top = first[:, -len(FORM) - 1]  # the highest prototype similarity
-    label, link = first[:, -len(FORM)], first[:, -len(FORM) + 1]
-    crossed = np.stack([parsed[:, 0] * top, parsed[:, 1] * top, parsed[:, 0] * link, label * top], axis=1)
-    return np.hstack([first, parsed, crossed])
+
+def _pooled(encoder: Any, tokenizer: Any, texts: Sequence[str]) -> Any:
+    """The mean of ``encoder``'s last hidden states over each text's tokens, normalised (a torch tensor)."""
+    import torch
+
+    enc = tokenizer(list(texts), padding=True, truncation=True, max_length=READER_TOKENS, return_tensors="pt")
+    hidden = encoder(**enc).last_hidden_state
+    mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+    return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
+
+
+@lru_cache(maxsize=1)
+def reader() -> tuple[Any, Any, Any]:
+    """MiniLM with the reader's updates merged into its weights, its tokenizer and the head, loaded once."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from index.embeddings import resolve_model_path
+
+    path = resolve_model_path("all-MiniLM-L6-v2")
+    try:
+        weights = np.load(READER_PATH)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"the instruction detector's reader {READER_PATH} cannot be read ({exc}); reinstall") from exc
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    encoder = AutoModel.from_pretrained(path).eval()
+    scale = float(weights["scale"])
+    with torch.no_grad():
+        for n, layer in enumerate(encoder.encoder.layer):
+            for target in READER_TARGETS:
+                linear = layer.get_submodule(target)
+                delta = weights[f"{n}.{target}.b"].astype(np.float32) @ weights[f"{n}.{target}.a"].astype(np.float32)
+                linear.weight += torch.from_numpy(delta * scale)
+    head = (weights["head.weight"].astype(np.float64).ravel(), float(weights["head.bias"].ravel()[0]))
+    return encoder, tokenizer, head
+
+
+def read(texts: Sequence[str], batch: int = 64) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """The reader's log-odds that each text addresses the assistant (texts read in order of length, so
+    that a batch pads little)."""
+    import torch
+
+    encoder, tokenizer, (weights, bias) = reader()
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    pooled = np.zeros((len(texts), len(weights)))
+    with torch.inference_mode():
+        for at in range(0, len(order), batch):
+            part = order[at : at + batch]
+            pooled[part] = _pooled(encoder, tokenizer, [texts[i] for i in part]).numpy()
+    logits: np.ndarray[Any, np.dtype[np.float64]] = pooled @ weights + bias
+    return logits
+
+
+class Readings:
+    """The reader's log-odds by sentence (:func:`reading_key`), kept from one snapshot of a collection to
+    the next: ``earlier`` ones are looked up, and those looked up or added now are the ones to keep."""
+
+    def __init__(self, earlier: dict[bytes, float] | None = None) -> None:
+        self.earlier = earlier or {}
+        self.now: dict[bytes, float] = {}
+
+    def read(self, texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """:func:`read`, for the texts not read before."""
+        keys = [reading_key(t) for t in texts]
+        for key in keys:
+            if key not in self.now and key in self.earlier:
+                self.now[key] = self.earlier[key]
+        new = [i for i, key in enumerate(keys) if key not in self.now]
+        if new:
+            for i, logit in zip(new, read([texts[i] for i in new]), strict=True):
+                self.now[keys[i]] = float(logit)
+        return np.array([self.now[key] for key in keys], np.float64)
+
+
+def reading_key(text: str) -> bytes:
+    import hashlib
+
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _logits(rows: np.ndarray[Any, np.dtype[np.float64]], stage: dict[str, Any]) -> np.ndarray[Any, Any]:
@@ -256,16 +370,21 @@ def steering(
     texts: Sequence[str],
     vectors: np.ndarray[Any, np.dtype[np.float32]],
     embed: Callable[[list[str]], np.ndarray[Any, np.dtype[np.float32]]],
+    groups: Sequence[object] | None = None,
+    readings: Readings | None = None,
 ) -> list[bool]:
-    """Whether each of ``texts`` (with its embedding in ``vectors``) addresses the assistant."""
+    """Whether each of ``texts`` (with its embedding in ``vectors``; ``groups`` naming each one's document,
+    texts in document order) addresses the assistant. ``readings`` keeps what the reader made of each
+    text, to be reused."""
     if not len(texts):
         return []
     m = model()
-    first, decoded = first_rows(texts, vectors, embed, m["prototypes"])
+    first, decoded = first_rows(texts, vectors, embed, m["prototypes"], m["prior"], groups)
     out = [False] * len(texts)
     passed = np.flatnonzero(_logits(first, m["first"]) >= m["gate"])
     if len(passed):
-        second = second_rows(first[passed], [decoded[i] for i in passed])
-        for i, logit in zip(passed, _logits(second, m["second"]), strict=True):
+        wanted = [decoded[i] for i in passed]
+        logits = readings.read(wanted) if readings is not None else read(wanted)
+        for i, logit in zip(passed, logits, strict=True):
             out[int(i)] = bool(logit >= m["threshold"])
     return out
