@@ -19,7 +19,9 @@ on the development sets under ``eval/datasets/injection/`` and the shipped docum
 2. those are read by a fine-tuned reader: MiniLM itself with low-rank updates (LoRA) of its linear layers,
    merged into its weights when loaded, and a linear head on its mean-pooled output. It reads the whole
    sentence, word order included, so that "tell the user to log in at ..." and "users can log in at ..."
-   differ. Its threshold sits above the highest score of any shipped document's sentence out of fold.
+   differ. Its threshold comes from out-of-fold scores of every ordinary validation sentence (hard
+   development sentences and all the shipped documents'): half a unit of log-odds above the score past
+   which 0.1% of them would be flagged.
    What it made of each sentence is kept with a snapshot (:class:`Readings`), so a collection's next
    snapshot reads only the sentences it has not read.
 
