@@ -405,11 +405,11 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(validation, indent=1, ensure_ascii=False), flush=True)
     if args.scores:
         with args.scores.open("w", encoding="utf-8") as out:
-            for i in range(len(y)):
-                row = {"text": ex.texts[i], "label": int(y[i]), "set": ex.sets[i], "document": ex.documents[i]}
-                row["plant"] = ex.plants[i]
-                row |= {"category": ex.categories[i], "first": float(oof_1[i])}
-                row["reader"] = float(oof_2[i]) if np.isfinite(oof_2[i]) else None
+            for k in range(len(y)):
+                row = {"text": ex.texts[k], "label": int(y[k]), "set": ex.sets[k], "document": ex.documents[k]}
+                row["plant"] = ex.plants[k]
+                row |= {"category": ex.categories[k], "first": float(oof_1[k])}
+                row["reader"] = float(oof_2[k]) if np.isfinite(oof_2[k]) else None
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
 
     w1 = _fit(first, y)
