@@ -14,14 +14,14 @@ on the development sets under ``eval/datasets/injection/`` and the shipped docum
    to a few descriptions of what steering text is (zero-shot prototypes, kept as vectors in the model
    file), to its document and to its neighbours, and measured features of its form that no embedding sees
    (a role label, a link, an address to the reader, decoding needed, look-alike letters, length, the share
-   of English words). It is a cheap gate: about half of ordinary sentences stop here, and a gate set so
+   of English words). It is a cheap gate: more than half of ordinary sentences stop here, and a gate set so
    that 99.5% of the development steering sentences pass it sends the rest on.
 2. those are read by a fine-tuned reader: MiniLM itself with low-rank updates (LoRA) of its linear layers,
    merged into its weights when loaded, and a linear head on its mean-pooled output. It reads the whole
    sentence, word order included, so that "tell the user to log in at ..." and "users can log in at ..."
    differ. Its threshold comes from out-of-fold scores of every ordinary validation sentence (hard
    development sentences and all the shipped documents'): half a unit of log-odds above the score past
-   which 0.1% of them would be flagged.
+   which 0.3% of them would be flagged (``FALSE_FLAG_RATE`` in ``eval/train_steering.py``).
    What it made of each sentence is kept with a snapshot (:class:`Readings`), so a collection's next
    snapshot reads only the sentences it has not read.
 
