@@ -53,12 +53,14 @@ def plant_span(text: str, visible: str) -> tuple[int, int] | None:
 
 @dataclass(frozen=True)
 class Labelled:
-    """One quotable sentence of a planted document; ``plant`` is the id of the plant it overlaps, or ""."""
+    """One quotable sentence of a planted document; ``plant`` is the id of the plant it overlaps, or "";
+    ``paragraph`` numbers its block in the document (:class:`index.chunker.Sentence`)."""
 
     document: str
     text: str
     plant: str
     category: str
+    paragraph: int = 0
 
 
 def labelled_sentences(folder: Path) -> list[Labelled]:
@@ -83,5 +85,6 @@ def labelled_sentences(folder: Path) -> list[Labelled]:
                 ),
                 None,
             )
-            out.append(Labelled(document, s.text, hit["id"] if hit else "", hit["category"] if hit else ""))
+            plant, category = (hit["id"], hit["category"]) if hit else ("", "")
+            out.append(Labelled(document, s.text, plant, category, s.paragraph))
     return out

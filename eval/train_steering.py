@@ -33,6 +33,7 @@ import json
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,7 @@ HOST_SHARE = 0.02
 @dataclass
 class Examples:
     """Rows of examples with, for each, its label, its set (the unit of validation), its document, its
-    plant and category."""
+    plant, category and block (the examples of a document are in its order)."""
 
     texts: list[str] = field(default_factory=list)
     labels: list[int] = field(default_factory=list)
@@ -93,6 +94,8 @@ class Examples:
     documents: list[str] = field(default_factory=list)
     plants: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
+    #: Each example's block: its document and paragraph (a single sentence is a block of its own).
+    blocks: list[str] = field(default_factory=list)
     first: list[np.ndarray[Any, Any]] = field(default_factory=list)
     decoded: list[str] = field(default_factory=list)
 
@@ -103,12 +106,12 @@ class Examples:
             getattr(self, name).extend(values)
 
 
-def _shipped_sentences(paths: list[Path]) -> list[tuple[str, str]]:
-    """(source, sentence) for every quotable sentence of the documents."""
+def _shipped_sentences(paths: list[Path]) -> list[tuple[str, str, int]]:
+    """(source, sentence, paragraph) for every quotable sentence of the documents."""
     out = []
     for path in paths:
         _, sentences = chunk_document(load_document(path))
-        out += [(path.name, s.text) for s in sentences if s.quotable]
+        out += [(path.name, s.text, s.paragraph) for s in sentences if s.quotable]
     return out
 
 
@@ -140,25 +143,26 @@ def build(embed: Any, prototypes: np.ndarray[Any, Any], only: set[str] | None = 
     ex = Examples()
     hosts: list[tuple[str, list[str], np.ndarray[Any, Any]]] = []  # (name, texts, vectors) of ordinary text
     shipped = {name: _shipped_sentences(paths) for name, paths in SHIPPED.items()}
-    vectors = {name: np.asarray(embed([t for _, t in sents]), np.float32) for name, sents in shipped.items()}
+    vectors = {name: np.asarray(embed([t for _, t, _ in sents]), np.float32) for name, sents in shipped.items()}
     prior = np.concatenate(list(vectors.values())).astype(np.float64).mean(axis=0)
     for name, sents in shipped.items():
         rows, decoded = first_rows(
-            [t for _, t in sents], vectors[name], embed, prototypes, prior, [s for s, _ in sents]
+            [t for _, t, _ in sents], vectors[name], embed, prototypes, prior, [s for s, _, _ in sents]
         )
         n = len(sents)
         ex.add(
             rows,
             decoded,
-            texts=[t for _, t in sents],
+            texts=[t for _, t, _ in sents],
             labels=[0] * n,
             sets=["shipped"] * n,
-            documents=[f"{name}/{s}" for s, _ in sents],
+            documents=[f"{name}/{s}" for s, _, _ in sents],
             plants=[""] * n,
             categories=["shipped"] * n,
+            blocks=[f"{name}/{s}#{p}" for s, _, p in sents],
         )
-        for source in dict.fromkeys(s for s, _ in sents):
-            keep = [i for i, (s, _) in enumerate(sents) if s == source]
+        for source in dict.fromkeys(s for s, _, _ in sents):
+            keep = [i for i, (s, _, _) in enumerate(sents) if s == source]
             hosts.append((source, [sents[i][1] for i in keep], vectors[name][keep]))
     singles = _single(DEV, "dev")
     for folder in sorted(INJECTION.glob("planted_*")):
@@ -181,6 +185,7 @@ def build(embed: Any, prototypes: np.ndarray[Any, Any], only: set[str] | None = 
             documents=[f"{set_name}/{r.document}" for r in labelled],
             plants=[r.plant for r in labelled],
             categories=[r.category or "ordinary" for r in labelled],
+            blocks=[f"{set_name}/{r.document}#{r.paragraph}" for r in labelled],
         )
         for document in dict.fromkeys(r.document for r in labelled):
             keep = [i for i, r in enumerate(labelled) if r.document == document and not r.plant]
@@ -219,6 +224,7 @@ def build(embed: Any, prototypes: np.ndarray[Any, Any], only: set[str] | None = 
             documents=[f"single in {name}"] * len(chosen),
             plants=[f"single-{k}" if singles[k]["label"] else "" for k in take],
             categories=[str(s.get("category") or "") for s in chosen],
+            blocks=[f"single-{k}" for k in take],
         )
     return ex, prior
 
@@ -299,15 +305,33 @@ def fit_reader(texts: list[str], labels: np.ndarray[Any, Any], seed: int = 0) ->
     return out
 
 
-def operating_point(ordinary: np.ndarray[Any, Any]) -> float:
+def operating_point(ordinary: np.ndarray[Any, Any], flagged_at: Callable[[float], int] | None = None) -> float:
     """The reader's threshold, from the out-of-fold scores of every ordinary validation sentence (-inf for
-    one stage 1 stopped): :data:`MARGIN` above the score of the first sentence past the
-    :data:`FALSE_FLAG_RATE` budget, so that out of fold at most that share would be flagged."""
+    one stage 1 stopped): :data:`MARGIN` above the highest of their scores at which out of fold at most
+    :data:`FALSE_FLAG_RATE` of them would be flagged, counting with ``flagged_at(t)`` (how many are flagged
+    at threshold ``t``) the ones a flag spreading to its neighbours adds."""
     ranked = np.sort(ordinary)[::-1]
     allowed = int(FALSE_FLAG_RATE * len(ranked))
     if allowed >= len(ranked) or not np.isfinite(ranked[allowed]):
         return 0.0
-    return float(ranked[allowed]) + MARGIN
+    k = allowed
+    while flagged_at is not None and k > 0 and flagged_at(float(ranked[k])) > allowed:
+        k -= 1
+    return float(ranked[k]) + MARGIN
+
+
+def neighbour_shift(
+    flag: np.ndarray[Any, Any], y: np.ndarray[Any, Any], blocks: list[str], mask: np.ndarray[Any, Any]
+) -> float:
+    """How much likelier a sentence is to be steering beside a flagged sentence of its block than
+    elsewhere, as a log-odds ratio: counted over the sentences of ``mask`` (planted documents, out of fold)
+    that are not flagged themselves, with half a count added to each cell."""
+    n = len(flag)
+    counts = np.full((2, 2), 0.5)  # [beside a flagged sentence or not][label]
+    for j in np.flatnonzero(mask & ~flag):
+        beside = any(0 <= i < n and flag[i] and blocks[i] == blocks[j] for i in (j - 1, j + 1))
+        counts[int(beside), int(y[j])] += 1
+    return float(np.log(counts[1, 1] / counts[1, 0]) - np.log(counts[0, 1] / counts[0, 0]))
 
 
 def _read_with(arrays: dict[str, np.ndarray[Any, Any]], texts: list[str]) -> np.ndarray[Any, Any]:
@@ -324,13 +348,145 @@ def _read_with(arrays: dict[str, np.ndarray[Any, Any]], texts: list[str]) -> np.
             steering.reader.cache_clear()
 
 
+@dataclass
+class OutOfFold:
+    """Every example with its out-of-fold scores: stage 1's (``first``) and the reader's (``read``; -inf for
+    an example no held-out reader read), and the gate; what :func:`validate` needs, kept in a scores file."""
+
+    texts: list[str]
+    y: np.ndarray[Any, Any]
+    sets: np.ndarray[Any, Any]
+    documents: list[str]
+    plants: list[str]
+    categories: list[str]
+    blocks: list[str]
+    first: np.ndarray[Any, Any]
+    read: np.ndarray[Any, Any]
+    gate: float
+
+    @property
+    def past(self) -> np.ndarray[Any, Any]:
+        out: np.ndarray[Any, Any] = self.first >= self.gate
+        return out
+
+    def write(self, path: Path, flag: np.ndarray[Any, Any]) -> None:
+        past = self.past
+        with path.open("w", encoding="utf-8") as out:
+            for k in range(len(self.y)):
+                row = {"text": self.texts[k], "label": int(self.y[k]), "set": str(self.sets[k])}
+                row |= {"document": self.documents[k], "plant": self.plants[k], "category": self.categories[k]}
+                row |= {"first": float(self.first[k])}
+                fine = bool(np.isfinite(self.read[k]))
+                row["reader"] = float(self.read[k]) if fine and past[k] else None
+                row["read"] = float(self.read[k]) if fine else None
+                row |= {"block": self.blocks[k], "flagged": bool(flag[k])}
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+    @classmethod
+    def read_file(cls, path: Path, gate: float) -> OutOfFold:
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        missing = {"read", "block", "plant"} - set(rows[0]) if rows else set()
+        if missing:
+            raise SystemExit(f"{path}: written by an older trainer (no {', '.join(sorted(missing))}); retrain")
+        return cls(
+            [r["text"] for r in rows],
+            np.array([r["label"] for r in rows]),
+            np.array([r["set"] for r in rows]),
+            [r["document"] for r in rows],
+            [r["plant"] for r in rows],
+            [r["category"] for r in rows],
+            [r["block"] for r in rows],
+            np.array([r["first"] for r in rows]),
+            np.array([-np.inf if r["read"] is None else r["read"] for r in rows]),
+            gate,
+        )
+
+
+def validate(oof: OutOfFold) -> tuple[float, float, dict[str, Any], np.ndarray[Any, Any]]:
+    """The threshold (:func:`operating_point`, counting the flags spreading adds), the shift beside a
+    flagged sentence (:func:`neighbour_shift`), the validation figures and the flags, all out of fold."""
+    y, sets, past = oof.y, oof.sets, oof.past
+    shipped_of = np.array([d.split("/")[0] if s == "shipped" else "" for d, s in zip(oof.documents, sets, strict=True)])
+    shipped_names = sorted(set(shipped_of) - {""})
+    is_shipped = sets == "shipped"
+    validated = np.isin(sets, [s for h, _ in READER_FOLDS for s in h]) | np.isin(
+        shipped_of, [d for _, h in READER_FOLDS for d in h]
+    )
+    oof_2 = np.where(past, oof.read, -np.inf)
+    with_documents = [f.parent.name.removeprefix("planted_") for f in INJECTION.glob("planted_*/plants.jsonl")]
+    in_documents = np.isin(sets, with_documents) & ~np.char.startswith(np.array(oof.documents), "single in")
+
+    def flags_at(threshold: float) -> tuple[np.ndarray[Any, Any], float, np.ndarray[Any, Any]]:
+        alone = past & (oof_2 >= threshold)
+        shift = neighbour_shift(alone, y, oof.blocks, validated & in_documents)
+        grown = steering.spread(alone.tolist(), oof.blocks, lambda idx: oof.read[idx].tolist(), shift, threshold)
+        return alone, shift, np.array(grown, dtype=bool)
+
+    def ordinary_flagged_at(threshold: float) -> int:
+        return int((flags_at(threshold)[2] & (y == 0) & validated).sum())
+
+    threshold = operating_point(oof_2[(y == 0) & validated], ordinary_flagged_at)
+    alone, shift, flag = flags_at(threshold)
+    print(f"threshold {threshold:.2f}; beside a flagged sentence, log-odds {shift:+.2f}", flush=True)
+
+    def share(mask: np.ndarray[Any, Any], flags: np.ndarray[Any, Any] = flag) -> str:
+        return f"{int((flags & mask).sum())}/{int(mask.sum())}"
+
+    validation: dict[str, Any] = {"sets": {}, "categories": {}, "shipped": {}}
+    for name in sorted({s for h, _ in READER_FOLDS for s in h}):
+        mine = sets == name
+        plants = defaultdict(list)
+        for i in np.flatnonzero(mine & (y == 1)):
+            plants[oof.plants[i]].append((bool(alone[i]), bool(flag[i])))
+        wholly = [sum(all(v[k] for v in group) for group in plants.values()) for k in (1, 0)]
+        validation["sets"][name] = {
+            "steering_sentences_flagged": share(mine & (y == 1)),
+            "plants_wholly_flagged": f"{wholly[0]}/{len(plants)}",
+            "plants_wholly_flagged_without_spreading": f"{wholly[1]}/{len(plants)}",
+            "ordinary_sentences_flagged": share(mine & (y == 0)),
+            "ordinary_sentences_flagged_without_spreading": share(mine & (y == 0), alone),
+        }
+    cats = np.array(oof.categories)
+    for cat in sorted(set(oof.categories) - {"shipped", "ordinary"}):
+        for label in (1, 0):
+            mask = (cats == cat) & (y == label) & validated & ~is_shipped
+            if mask.any():
+                validation["categories"][f"{'steering' if label else 'ordinary'}:{cat}"] = share(mask)
+    for name in shipped_names:
+        mine = shipped_of == name
+        validation["shipped"][name] = {
+            "past_gate": f"{int((mine & past).sum())}/{int(mine.sum())}",
+            "flagged": share(mine),
+        }
+    top = np.argsort(-np.where(is_shipped & past, oof_2, -np.inf))[:5]
+    validation["highest_shipped"] = [[round(float(oof_2[i]), 2), oof.texts[i][:100]] for i in top]
+    top = np.argsort(-np.where((y == 0) & validated, oof_2, -np.inf))[:6]
+    validation["highest_ordinary"] = [[round(float(oof_2[i]), 2), str(sets[i]), oof.texts[i][:100]] for i in top]
+    print(json.dumps(validation, indent=1, ensure_ascii=False), flush=True)
+    return threshold, shift, validation, flag
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     parser.add_argument("--sets", help="only these planted sets, by name (comma-separated; default: every one)")
     parser.add_argument("--scores", type=Path, help="also write every example's out-of-fold scores here (JSON lines)")
+    parser.add_argument(
+        "--from-scores",
+        type=Path,
+        help="fit nothing: set the threshold and the shift beside a flag of the model at --out again, from the "
+        "out-of-fold scores its run wrote (--scores), and write them with their validation figures",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    if args.from_scores:
+        model = json.loads(args.out.read_text(encoding="utf-8"))
+        threshold, shift, validation, _ = validate(OutOfFold.read_file(args.from_scores, float(model["gate"])))
+        model |= {"threshold": round(threshold, 4), "neighbour_shift": round(shift, 4), "validation": validation}
+        model["settings"] |= {"false_flag_rate": FALSE_FLAG_RATE, "margin": MARGIN}
+        args.out.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
+        print(f"threshold {threshold:.2f}, shift {shift:+.2f}; wrote {args.out}")
+        return 0
     embeddings = get_embeddings()
     prototypes = np.asarray(embeddings.encode(list(PROTOTYPES)), np.float64)
     ex, prior = build(embeddings.encode, prototypes, set(args.sets.split(",")) if args.sets else None)
@@ -356,73 +512,34 @@ def main(argv: list[str] | None = None) -> int:
 
     # Stage 2, the reader: learns from every steering example and the ordinary ones past the gate.
     learn = (y == 1) | past
-    oof_2 = np.full(len(y), -np.inf)
+    # Every held-out example is read, those stage 1 stops too: a flag spreads to neighbours read on demand.
+    read_all = np.full(len(y), -np.inf)
     for held_sets, held_docs in READER_FOLDS:
         held = np.isin(sets, list(held_sets)) | np.isin(shipped_of, list(held_docs))
         train = learn & ~held
         reader = fit_reader([ex.decoded[i] for i in np.flatnonzero(train)], y[train])
-        scored = np.flatnonzero(held & past)
-        oof_2[scored] = _read_with(reader, [ex.decoded[i] for i in scored])
+        scored = np.flatnonzero(held)
+        read_all[scored] = _read_with(reader, [ex.decoded[i] for i in scored])
         print(
             f"reader fold {sorted(held_sets)} + {sorted(held_docs)}: {time.perf_counter() - started:.0f} s", flush=True
         )
-    validated = np.isin(sets, [s for h, _ in READER_FOLDS for s in h]) | np.isin(
-        shipped_of, [d for _, h in READER_FOLDS for d in h]
-    )
-    threshold = operating_point(oof_2[(y == 0) & validated])
-    flag = past & (oof_2 >= threshold)
-
-    def share(mask: np.ndarray[Any, Any]) -> str:
-        return f"{int((flag & mask).sum())}/{int(mask.sum())}"
-
-    validation: dict[str, Any] = {"sets": {}, "categories": {}, "shipped": {}}
-    for name in sorted({s for h, _ in READER_FOLDS for s in h}):
-        mine = sets == name
-        plants = defaultdict(list)
-        for i in np.flatnonzero(mine & (y == 1)):
-            plants[ex.plants[i]].append(bool(flag[i]))
-        validation["sets"][name] = {
-            "steering_sentences_flagged": share(mine & (y == 1)),
-            "plants_wholly_flagged": f"{sum(all(v) for v in plants.values())}/{len(plants)}",
-            "ordinary_sentences_flagged": share(mine & (y == 0)),
-        }
-    cats = np.array(ex.categories)
-    for cat in sorted(set(ex.categories) - {"shipped", "ordinary"}):
-        for label in (1, 0):
-            mask = (cats == cat) & (y == label) & validated & ~is_shipped
-            if mask.any():
-                validation["categories"][f"{'steering' if label else 'ordinary'}:{cat}"] = share(mask)
-    for name in shipped_names:
-        mine = shipped_of == name
-        validation["shipped"][name] = {
-            "past_gate": f"{int((mine & past).sum())}/{int(mine.sum())}",
-            "flagged": share(mine),
-        }
-    top = np.argsort(-np.where(is_shipped & past, oof_2, -np.inf))[:5]
-    validation["highest_shipped"] = [[round(float(oof_2[i]), 2), ex.texts[i][:100]] for i in top]
-    top = np.argsort(-np.where((y == 0) & validated, oof_2, -np.inf))[:6]
-    validation["highest_ordinary"] = [[round(float(oof_2[i]), 2), ex.sets[i], ex.texts[i][:100]] for i in top]
-    print(json.dumps(validation, indent=1, ensure_ascii=False), flush=True)
+    oof = OutOfFold(ex.texts, y, sets, ex.documents, ex.plants, ex.categories, ex.blocks, oof_1, read_all, gate)
+    threshold, shift, validation, flag = validate(oof)
     if args.scores:
-        with args.scores.open("w", encoding="utf-8") as out:
-            for k in range(len(y)):
-                row = {"text": ex.texts[k], "label": int(y[k]), "set": ex.sets[k], "document": ex.documents[k]}
-                row["plant"] = ex.plants[k]
-                row |= {"category": ex.categories[k], "first": float(oof_1[k])}
-                row["reader"] = float(oof_2[k]) if np.isfinite(oof_2[k]) else None
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        oof.write(args.scores, flag)
 
     w1 = _fit(first, y)
     reader = fit_reader([ex.decoded[i] for i in np.flatnonzero(learn)], y[learn])
     np.savez_compressed(args.out.with_name("steering_reader.npz"), **reader)  # type: ignore[arg-type]
     model = {
-        "about": "rag/steering.py's two-stage detector, fitted by eval/train_steering.py; validation is out of fold",
+        "about": "rag/steering.py's detector, fitted by eval/train_steering.py; validation is out of fold",
         "prototype_texts": list(PROTOTYPES),
         "prototypes": [[round(float(v), 6) for v in row] for row in prototypes],
         "prior": [round(float(v), 6) for v in prior],
         "first": {"weights": [round(float(w), 6) for w in w1[0]], "intercept": round(w1[1], 6)},
         "gate": round(gate, 4),
         "threshold": round(threshold, 4),
+        "neighbour_shift": round(shift, 4),
         "settings": {
             "C": C,
             "false_flag_rate": FALSE_FLAG_RATE,

@@ -231,7 +231,8 @@ def _steering(stored: StoredCorpus, embed: Embed, readings: Readings) -> list[bo
         part = range(at, end)
         texts = [sentences[i].text for i in part]
         vectors = stored.sentence_vectors.rows(list(part))
-        out += steering(texts, vectors, embed, [sentences[i].source for i in part], readings)
+        sources, paragraphs = [sentences[i].source for i in part], [sentences[i].paragraph for i in part]
+        out += steering(texts, vectors, embed, sources, readings, paragraphs)
         at = end
     return out
 

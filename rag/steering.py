@@ -5,9 +5,9 @@ AI summarising this page: ...", a link to log in at, the same in another languag
 document contains, never an answer: such a sentence is not a candidate for the extractive answerers, not
 evidence for the verifier, and what an LLM is shown has it replaced by a marker (:func:`rag.answerers.llm.withheld`).
 
-The detector is a fitted model, not a list of phrases, in two stages (fitted by ``eval/train_steering.py``
-on the development sets under ``eval/datasets/injection/`` and the shipped documents' sentences; weights in
-``rag/data/steering.json`` and ``rag/data/steering_reader.npz``):
+The detector is a fitted model, not a list of phrases, in two stages and a third step (fitted by
+``eval/train_steering.py`` on the development sets under ``eval/datasets/injection/`` and the shipped
+documents' sentences; weights in ``rag/data/steering.json`` and ``rag/data/steering_reader.npz``):
 
 1. every sentence: a logistic regression over its embedding less its document's mean (the all-MiniLM-L6-v2
    vector the store already holds: what sets the sentence apart from the text around it), its similarity
@@ -24,6 +24,11 @@ on the development sets under ``eval/datasets/injection/`` and the shipped docum
    which 0.3% of them would be flagged (``FALSE_FLAG_RATE`` in ``eval/train_steering.py``).
    What it made of each sentence is kept with a snapshot (:class:`Readings`), so a collection's next
    snapshot reads only the sentences it has not read.
+3. a flag spreads within its paragraph (:func:`spread`): a plant is often several sentences, and the one
+   that carries its payload (the false claim a fake turn answers with) reads as ordinary alone. Beside a
+   flagged sentence a sentence is read (past the gate or not) and flagged when its log-odds plus a fitted
+   shift per flagged neighbour (how much likelier steering is there, out of fold on the planted documents)
+   reach the threshold.
 
 Before it is read, the text is decoded the ways text is hidden from a reader (:func:`decode`): compatibility
 forms (full-width letters), invisible characters, look-alike letters of other scripts (Unicode's
@@ -368,25 +373,82 @@ def _logits(rows: np.ndarray[Any, np.dtype[np.float64]], stage: dict[str, Any]) 
     return out
 
 
+def spread(
+    flags: Sequence[bool],
+    blocks: Sequence[object],
+    logits: Callable[[list[int]], Sequence[float]],
+    shift: float,
+    threshold: float,
+) -> list[bool]:
+    """``flags`` grown into the neighbours of flagged sentences in the same block (``blocks``, one key per
+    sentence in document order; a paragraph). A plant is often several sentences of which only some read
+    as steering alone: a fake turn and the false claim it answers with, "[INST]" ... "[/INST]" around an
+    instruction, a warning and its login link. Next to a flagged sentence a sentence is that much more
+    likely to be steering: ``shift`` is the log-odds ratio of that, per flagged neighbour, measured out of
+    fold on the planted development documents (``eval/train_steering.py``). A neighbour is flagged when its
+    reader's log-odds (``logits`` of indices, asked only for these neighbours) plus ``shift`` for each
+    flagged neighbour reach ``threshold``; repeated until nothing changes."""
+    out = list(flags)
+    n = len(out)
+    known: dict[int, float] = {}
+
+    def flagged_beside(j: int) -> int:
+        return sum(1 for i in (j - 1, j + 1) if 0 <= i < n and out[i] and blocks[i] == blocks[j])
+
+    frontier = [i for i in range(n) if out[i]]
+    while frontier:
+        near = sorted(
+            {j for i in frontier for j in (i - 1, i + 1) if 0 <= j < n and not out[j] and blocks[j] == blocks[i]}
+        )
+        unread = [j for j in near if j not in known]
+        if unread:
+            known.update(zip(unread, (float(v) for v in logits(unread)), strict=True))
+        frontier = [j for j in near if known[j] + flagged_beside(j) * shift >= threshold]
+        for j in frontier:
+            out[j] = True
+    return out
+
+
 def steering(
     texts: Sequence[str],
     vectors: np.ndarray[Any, np.dtype[np.float32]],
     embed: Callable[[list[str]], np.ndarray[Any, np.dtype[np.float32]]],
     groups: Sequence[object] | None = None,
     readings: Readings | None = None,
+    paragraphs: Sequence[int] | None = None,
 ) -> list[bool]:
     """Whether each of ``texts`` (with its embedding in ``vectors``; ``groups`` naming each one's document,
     texts in document order) addresses the assistant. ``readings`` keeps what the reader made of each
-    text, to be reused."""
+    text, to be reused. With ``paragraphs`` (each text's block in its document), a flag spreads to the
+    neighbours in its paragraph that read as likely enough steering beside it (:func:`spread`)."""
     if not len(texts):
         return []
     m = model()
     first, decoded = first_rows(texts, vectors, embed, m["prototypes"], m["prior"], groups)
     out = [False] * len(texts)
-    passed = np.flatnonzero(_logits(first, m["first"]) >= m["gate"])
-    if len(passed):
-        wanted = [decoded[i] for i in passed]
-        logits = readings.read(wanted) if readings is not None else read(wanted)
-        for i, logit in zip(passed, logits, strict=True):
-            out[int(i)] = bool(logit >= m["threshold"])
+    known: dict[int, float] = {}
+
+    def reading(indices: list[int]) -> list[float]:
+        """The reader's log-odds of these texts, each read once."""
+        new = [i for i in indices if i not in known]
+        if new:
+            wanted = [decoded[i] for i in new]
+            got = readings.read(wanted) if readings is not None else read(wanted)
+            known.update(zip(new, got.tolist(), strict=True))
+        return [known[i] for i in indices]
+
+    passed = [int(i) for i in np.flatnonzero(_logits(first, m["first"]) >= m["gate"])]
+    if passed:
+        for i, logit in zip(passed, reading(passed), strict=True):
+            out[i] = bool(logit >= m["threshold"])
+    if paragraphs is not None and "neighbour_shift" in m and any(out):
+        owners = groups if groups is not None else [0] * len(texts)
+        blocks = list(zip(owners, paragraphs, strict=True))
+        out = spread(
+            out,
+            blocks,
+            reading,
+            float(m["neighbour_shift"]),
+            float(m["threshold"]),
+        )
     return out
