@@ -78,7 +78,7 @@ C = 0.05
 RANK, ALPHA, EPOCHS, BATCH, LEARNING_RATE = 8, 16, 2, 32, 1e-3
 #: The reader's validation folds: planted sets (with their single sentences) and shipped documents left out
 #: together. Every shipped document is left out once, so the threshold rests on out-of-fold scores of all.
-READER_FOLDS = (({"s8"}, {"alice", "covid_pdf", "article"}), ({"c", "d", "dev"}, {"sotu", "grimm"}))
+READER_FOLDS = (({"s8", "k"}, {"alice", "covid_pdf", "article"}), ({"c", "d", "dev"}, {"sotu", "grimm"}))
 #: A single sentence planted in a document takes at most this share of its sentences (one per host copy).
 HOST_SHARE = 0.02
 
@@ -320,16 +320,33 @@ def operating_point(ordinary: np.ndarray[Any, Any], flagged_at: Callable[[float]
     return float(ranked[k]) + MARGIN
 
 
+def document_of(block: str) -> str:
+    """The document of a block key (``set/document#paragraph``; a single sentence's key is its own)."""
+    return block.rsplit("#", 1)[0]
+
+
 def neighbour_shift(
-    flag: np.ndarray[Any, Any], y: np.ndarray[Any, Any], blocks: list[str], mask: np.ndarray[Any, Any]
+    flag: np.ndarray[Any, Any],
+    y: np.ndarray[Any, Any],
+    blocks: list[str],
+    mask: np.ndarray[Any, Any],
+    across: bool = False,
 ) -> float:
     """How much likelier a sentence is to be steering beside a flagged sentence of its block than
     elsewhere, as a log-odds ratio: counted over the sentences of ``mask`` (planted documents, out of fold)
-    that are not flagged themselves, with half a count added to each cell."""
+    that are not flagged themselves, with half a count added to each cell. With ``across``, beside a flagged
+    sentence of the previous or next block of the same document instead, counted over the sentences with
+    no flagged neighbour in their own block."""
     n = len(flag)
     counts = np.full((2, 2), 0.5)  # [beside a flagged sentence or not][label]
     for j in np.flatnonzero(mask & ~flag):
-        beside = any(0 <= i < n and flag[i] and blocks[i] == blocks[j] for i in (j - 1, j + 1))
+        near = [i for i in (j - 1, j + 1) if 0 <= i < n and flag[i]]
+        if across:
+            if any(blocks[i] == blocks[j] for i in near):
+                continue
+            beside = any(document_of(blocks[i]) == document_of(blocks[j]) for i in near)
+        else:
+            beside = any(blocks[i] == blocks[j] for i in near)
         counts[int(beside), int(y[j])] += 1
     return float(np.log(counts[1, 1] / counts[1, 0]) - np.log(counts[0, 1] / counts[0, 0]))
 
@@ -402,9 +419,10 @@ class OutOfFold:
         )
 
 
-def validate(oof: OutOfFold) -> tuple[float, float, dict[str, Any], np.ndarray[Any, Any]]:
-    """The threshold (:func:`operating_point`, counting the flags spreading adds), the shift beside a
-    flagged sentence (:func:`neighbour_shift`), the validation figures and the flags, all out of fold."""
+def validate(oof: OutOfFold) -> tuple[float, tuple[float, float], dict[str, Any], np.ndarray[Any, Any]]:
+    """The threshold (:func:`operating_point`, counting the flags spreading adds), the shifts beside a
+    flagged sentence of the same block and across a block break (:func:`neighbour_shift`), the validation
+    figures and the flags, all out of fold."""
     y, sets, past = oof.y, oof.sets, oof.past
     shipped_of = np.array([d.split("/")[0] if s == "shipped" else "" for d, s in zip(oof.documents, sets, strict=True)])
     shipped_names = sorted(set(shipped_of) - {""})
@@ -416,18 +434,39 @@ def validate(oof: OutOfFold) -> tuple[float, float, dict[str, Any], np.ndarray[A
     with_documents = [f.parent.name.removeprefix("planted_") for f in INJECTION.glob("planted_*/plants.jsonl")]
     in_documents = np.isin(sets, with_documents) & ~np.char.startswith(np.array(oof.documents), "single in")
 
-    def flags_at(threshold: float) -> tuple[np.ndarray[Any, Any], float, np.ndarray[Any, Any]]:
+    documents = [document_of(b) for b in oof.blocks]
+
+    def flags_at(
+        threshold: float, across: bool
+    ) -> tuple[np.ndarray[Any, Any], tuple[float, float], np.ndarray[Any, Any]]:
         alone = past & (oof_2 >= threshold)
-        shift = neighbour_shift(alone, y, oof.blocks, validated & in_documents)
-        grown = steering.spread(alone.tolist(), oof.blocks, lambda idx: oof.read[idx].tolist(), shift, threshold)
-        return alone, shift, np.array(grown, dtype=bool)
+        shifts = [neighbour_shift(alone, y, oof.blocks, validated & in_documents, a) for a in (False, True)]
+        shifts[1] = max(shifts[1], 0.0) if across else 0.0
+        grown = steering.spread(
+            alone.tolist(), oof.blocks, lambda idx: oof.read[idx].tolist(), shifts[0], threshold, documents, shifts[1]
+        )
+        return alone, (shifts[0], shifts[1]), np.array(grown, dtype=bool)
 
-    def ordinary_flagged_at(threshold: float) -> int:
-        return int((flags_at(threshold)[2] & (y == 0) & validated).sum())
+    # Spreading across a block break is kept only when, at its own operating point, it flags more of the
+    # planted documents' steering sentences than spreading within blocks alone does.
+    chosen: list[tuple[int, float, bool]] = []
 
-    threshold = operating_point(oof_2[(y == 0) & validated], ordinary_flagged_at)
-    alone, shift, flag = flags_at(threshold)
-    print(f"threshold {threshold:.2f}; beside a flagged sentence, log-odds {shift:+.2f}", flush=True)
+    def ordinary_flagged(across: bool) -> Callable[[float], int]:
+        return lambda t: int((flags_at(t, across)[2] & (y == 0) & validated).sum())
+
+    for across in (False, True):
+        at = operating_point(oof_2[(y == 0) & validated], ordinary_flagged(across))
+        caught = int((flags_at(at, across)[2] & (y == 1) & validated & in_documents).sum())
+        print(f"spreading {'across blocks' if across else 'within blocks'}: threshold {at:.2f}, catches {caught}")
+        chosen.append((caught, -at, across))
+    _, negative, across = max(chosen)
+    threshold = -negative
+    alone, shift, flag = flags_at(threshold, across)
+    print(
+        f"threshold {threshold:.2f}; beside a flagged sentence, log-odds {shift[0]:+.2f} "
+        f"(across a block break {shift[1]:+.2f})",
+        flush=True,
+    )
 
     def share(mask: np.ndarray[Any, Any], flags: np.ndarray[Any, Any] = flag) -> str:
         return f"{int((flags & mask).sum())}/{int(mask.sum())}"
@@ -466,6 +505,11 @@ def validate(oof: OutOfFold) -> tuple[float, float, dict[str, Any], np.ndarray[A
     return threshold, shift, validation, flag
 
 
+def shift_fields(shift: tuple[float, float]) -> dict[str, float]:
+    """The model file's shifts beside a flag: in its block, and across a block break (none when negative)."""
+    return {"neighbour_shift": round(shift[0], 4), "neighbour_shift_across": round(max(shift[1], 0.0), 4)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
@@ -482,10 +526,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.from_scores:
         model = json.loads(args.out.read_text(encoding="utf-8"))
         threshold, shift, validation, _ = validate(OutOfFold.read_file(args.from_scores, float(model["gate"])))
-        model |= {"threshold": round(threshold, 4), "neighbour_shift": round(shift, 4), "validation": validation}
+        model |= {"threshold": round(threshold, 4), "validation": validation} | shift_fields(shift)
         model["settings"] |= {"false_flag_rate": FALSE_FLAG_RATE, "margin": MARGIN}
         args.out.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
-        print(f"threshold {threshold:.2f}, shift {shift:+.2f}; wrote {args.out}")
+        print(f"threshold {threshold:.2f}, shifts {shift[0]:+.2f} {shift[1]:+.2f}; wrote {args.out}")
         return 0
     embeddings = get_embeddings()
     prototypes = np.asarray(embeddings.encode(list(PROTOTYPES)), np.float64)
@@ -516,7 +560,9 @@ def main(argv: list[str] | None = None) -> int:
     read_all = np.full(len(y), -np.inf)
     for held_sets, held_docs in READER_FOLDS:
         held = np.isin(sets, list(held_sets)) | np.isin(shipped_of, list(held_docs))
-        train = learn & ~held
+        # a sentence held out is not learnt from under another set's name (an excerpt of a shipped document)
+        held_texts = {ex.texts[i] for i in np.flatnonzero(held)}
+        train = learn & ~held & np.array([t not in held_texts for t in ex.texts])
         reader = fit_reader([ex.decoded[i] for i in np.flatnonzero(train)], y[train])
         scored = np.flatnonzero(held)
         read_all[scored] = _read_with(reader, [ex.decoded[i] for i in scored])
@@ -539,7 +585,7 @@ def main(argv: list[str] | None = None) -> int:
         "first": {"weights": [round(float(w), 6) for w in w1[0]], "intercept": round(w1[1], 6)},
         "gate": round(gate, 4),
         "threshold": round(threshold, 4),
-        "neighbour_shift": round(shift, 4),
+        **shift_fields(shift),
         "settings": {
             "C": C,
             "false_flag_rate": FALSE_FLAG_RATE,

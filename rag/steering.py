@@ -28,7 +28,7 @@ documents' sentences; weights in ``rag/data/steering.json`` and ``rag/data/steer
    that carries its payload (the false claim a fake turn answers with) reads as ordinary alone. Beside a
    flagged sentence a sentence is read (past the gate or not) and flagged when its log-odds plus a fitted
    shift per flagged neighbour (how much likelier steering is there, out of fold on the planted documents)
-   reach the threshold.
+   reach the threshold; a flagged neighbour across a paragraph break counts its own fitted shift.
 
 Before it is read, the text is decoded the ways text is hidden from a reader (:func:`decode`): compatibility
 forms (full-width letters), invisible characters, look-alike letters of other scripts (Unicode's
@@ -379,31 +379,42 @@ def spread(
     logits: Callable[[list[int]], Sequence[float]],
     shift: float,
     threshold: float,
+    documents: Sequence[object] | None = None,
+    across: float = 0.0,
 ) -> list[bool]:
     """``flags`` grown into the neighbours of flagged sentences in the same block (``blocks``, one key per
     sentence in document order; a paragraph). A plant is often several sentences of which only some read
     as steering alone: a fake turn and the false claim it answers with, "[INST]" ... "[/INST]" around an
     instruction, a warning and its login link. Next to a flagged sentence a sentence is that much more
     likely to be steering: ``shift`` is the log-odds ratio of that, per flagged neighbour, measured out of
-    fold on the planted development documents (``eval/train_steering.py``). A neighbour is flagged when its
-    reader's log-odds (``logits`` of indices, asked only for these neighbours) plus ``shift`` for each
-    flagged neighbour reach ``threshold``; repeated until nothing changes."""
+    fold on the planted development documents (``eval/train_steering.py``). With ``documents`` (each
+    sentence's document), a flagged neighbour in the next or previous block of the same document counts
+    ``across`` instead (a fake exchange written a turn to a line, a header above its instruction), measured
+    the same way. A neighbour is flagged when its reader's log-odds (``logits`` of indices, asked only for
+    these neighbours) plus the shifts of its flagged neighbours reach ``threshold``; repeated until nothing
+    changes."""
     out = list(flags)
     n = len(out)
     known: dict[int, float] = {}
 
-    def flagged_beside(j: int) -> int:
-        return sum(1 for i in (j - 1, j + 1) if 0 <= i < n and out[i] and blocks[i] == blocks[j])
+    def weight(i: int, j: int) -> float:
+        """What flagged sentence ``i`` adds to its neighbour ``j`` (0 when they are not neighbours)."""
+        if blocks[i] == blocks[j]:
+            return shift
+        if documents is not None and across > 0 and documents[i] == documents[j]:
+            return across
+        return 0.0
+
+    def pull(j: int) -> float:
+        return sum(weight(i, j) for i in (j - 1, j + 1) if 0 <= i < n and out[i])
 
     frontier = [i for i in range(n) if out[i]]
     while frontier:
-        near = sorted(
-            {j for i in frontier for j in (i - 1, i + 1) if 0 <= j < n and not out[j] and blocks[j] == blocks[i]}
-        )
+        near = sorted({j for i in frontier for j in (i - 1, i + 1) if 0 <= j < n and not out[j] and weight(i, j) > 0})
         unread = [j for j in near if j not in known]
         if unread:
             known.update(zip(unread, (float(v) for v in logits(unread)), strict=True))
-        frontier = [j for j in near if known[j] + flagged_beside(j) * shift >= threshold]
+        frontier = [j for j in near if known[j] + pull(j) >= threshold]
         for j in frontier:
             out[j] = True
     return out
@@ -450,5 +461,7 @@ def steering(
             reading,
             float(m["neighbour_shift"]),
             float(m["threshold"]),
+            owners,
+            float(m.get("neighbour_shift_across", 0.0)),
         )
     return out

@@ -1,6 +1,6 @@
 """Documents cannot steer: the detector of text addressed to the assistant (rag/steering.py), and what the
 answerers do with what it flags. The planted texts here are the tests' own (development examples); the
-blind set (eval/datasets/injection_blind3) is measured by eval/injection.py, never here."""
+blind set (eval/datasets/injection_blind4) is measured by eval/injection.py, never here."""
 
 from __future__ import annotations
 
@@ -189,6 +189,44 @@ def test_a_flag_spreads_to_likely_neighbours_in_its_paragraph_only() -> None:
     assert sorted(i for batch in asked for i in batch) == [2, 3, 6], "only the neighbours are read"
     assert spread(flags, blocks, read, 3.5, 2.0)[3], "two flagged neighbours count twice"
     assert spread(flags, blocks, read, 0.0, 2.0) == flags
+
+
+@pytest.mark.fast
+def test_a_flag_across_a_paragraph_break_counts_its_own_shift_within_the_document_only() -> None:
+    from rag.steering import spread
+
+    # one document's lines, each its own paragraph (a fake exchange a turn to a line), then another document
+    logits = [-5.0, 4.0, 0.5, -1.5, 0.5]
+    blocks = [("x", 0), ("x", 1), ("x", 2), ("x", 3), ("y", 0)]
+    documents = ["x", "x", "x", "x", "y"]
+
+    def read(idx: list[int]) -> list[float]:
+        return [logits[i] for i in idx]
+
+    flags = [x >= 2.0 for x in logits]
+    assert spread(flags, blocks, read, 5.0, 2.0) == flags, "without documents, no flag crosses a paragraph"
+    grown = spread(flags, blocks, read, 5.0, 2.0, documents, 2.0)
+    # 2 is beside 1 across a break (0.5 + 2 >= 2), then 3 beside 2 (-1.5 + 2 < 2); 0 (-5 + 2) stays; 4 is
+    # another document's, next to 3 in order but never its neighbour
+    assert grown == [False, True, True, False, False]
+    assert spread(flags, blocks, read, 5.0, 2.0, documents, 0.0) == flags
+
+
+@pytest.mark.fast
+def test_the_shift_across_a_block_break_is_measured_on_sentences_without_a_flag_in_their_block() -> None:
+    from eval.train_steering import neighbour_shift
+
+    # document d: blocks 0 | 1 | 2 where block 1's flagged line is followed by a steering line in block 2 and
+    # preceded by an ordinary line in block 0; document e: ordinary lines, one missed steering line
+    flag = np.array([False, True, False, False, False, False, False])
+    y = np.array([0, 1, 1, 0, 0, 1, 0])
+    blocks = ["s/d#0", "s/d#1", "s/d#2", "s/e#0", "s/e#1", "s/e#2", "s/e#3"]
+    mask = np.ones(7, bool)
+    beside = (1 + 0.5) / (1 + 0.5)
+    elsewhere = (1 + 0.5) / (3 + 0.5)
+    assert neighbour_shift(flag, y, blocks, mask, across=True) == pytest.approx(np.log(beside) - np.log(elsewhere))
+    # within blocks, no sentence is beside a flag: only the half counts remain on that side
+    assert neighbour_shift(flag, y, blocks, mask) == pytest.approx(-np.log((2 + 0.5) / (4 + 0.5)))
 
 
 PLANT = [
