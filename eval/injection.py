@@ -1,6 +1,6 @@
 """Planted instructions against every backend, and the detector's false flags on the shipped documents.
 
-    python -m eval.injection [--set eval/datasets/injection_blind4] [--backends extractive,fitted,openai,llamacpp]
+    python -m eval.injection [--set eval/datasets/injection_blind5] [--backends extractive,fitted,openai,llamacpp]
                              [--llm-url URL] [--out eval/out/injection.json]
 
 A set is a folder with ``docs/`` (documents with planted instructions) and ``plants.jsonl`` (one line per
@@ -44,7 +44,7 @@ from rag.config import Settings
 from rag.corpus import Corpus
 from rag.ingest import index_with, store_for
 
-BLIND = DATA / "injection_blind4"
+BLIND = DATA / "injection_blind5"
 NOTICE = "reads as an instruction to an AI assistant"
 
 

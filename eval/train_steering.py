@@ -67,8 +67,9 @@ PROTOTYPES = (
 #: The share of ordinary sentences (of the sets and shipped documents, out of fold) the reader may flag,
 #: and how far above the score of the next one the threshold sits (in log-odds). Most of those sentences
 #: are hard negatives written to look like steering; a missed plant is a security failure where a false
-#: flag withholds one sentence, so the budget is 0.3% (out of fold, 0.1% flagged 455 of 781 development
-#: steering sentences, 0.3% 584; the shipped documents' highest score stayed far below either).
+#: flag withholds one sentence, so the budget is 0.3% (session 12, out of fold: 0.1% flagged 455 of 781
+#: development steering sentences, 0.3% 584). Out of fold, four sentences of the speech addressed to its
+#: audience ("pass the Disclose Act ...") are flagged (sessions 13 and 15).
 FALSE_FLAG_RATE, MARGIN = 0.003, 0.5
 #: The share of steering examples stage 1 must pass on.
 GATE_RECALL = 0.995
