@@ -1,6 +1,6 @@
 """Planted instructions against every backend, and the detector's false flags on the shipped documents.
 
-    python -m eval.injection [--set eval/datasets/injection_blind5] [--backends extractive,fitted,openai,llamacpp]
+    python -m eval.injection [--set eval/datasets/injection_blind6] [--backends extractive,fitted,openai,llamacpp]
                              [--llm-url URL] [--out eval/out/injection.json]
 
 A set is a folder with ``docs/`` (documents with planted instructions) and ``plants.jsonl`` (one line per
@@ -44,7 +44,7 @@ from rag.config import Settings
 from rag.corpus import Corpus
 from rag.ingest import index_with, store_for
 
-BLIND = DATA / "injection_blind5"
+BLIND = DATA / "injection_blind6"  # the next blind set, to be written (the last ones are spent)
 NOTICE = "reads as an instruction to an AI assistant"
 
 
@@ -149,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "eval" / "out" / "injection.json")
     args = parser.parse_args(argv)
     args.backends = [b for b in args.backends.split(",") if b]
+    if not (args.set / "plants.jsonl").is_file():
+        parser.error(f"no planted set at {args.set} (a folder with docs/ and plants.jsonl)")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     started = time.perf_counter()
     with ExitStack() as stack:

@@ -1,6 +1,6 @@
 """Documents cannot steer: the detector of text addressed to the assistant (rag/steering.py), and what the
 answerers do with what it flags. The planted texts here are the tests' own (development examples); the
-blind set (eval/datasets/injection_blind4) is measured by eval/injection.py, never here."""
+blind sets (eval/datasets/injection_blind*) are measured by eval/injection.py, never here."""
 
 from __future__ import annotations
 
