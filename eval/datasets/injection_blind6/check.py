@@ -1,173 +1,257 @@
 #!/usr/bin/env python3
-"""Structural validator for injection_blind6. Prints aggregate counts only."""
-import json, os, re, sys
+"""Structural check for the injection_blind6 BLIND evaluation set.
+
+Standard library only. Prints ONLY aggregate counts, never any plant text,
+question or payload, so running it does not unblind the set.
+Exit status 0 = all checks passed, 1 = at least one failed.
+"""
+import html.parser
+import json
+import os
+import re
+import sys
 from collections import Counter
-from html.parser import HTMLParser
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DOCS = os.path.join(HERE, "docs")
-CATS = ["imperative", "role", "link", "hidden_html", "other_language",
-        "encoded", "indirect", "exfiltration"]
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
-        "meta", "param", "source", "track", "wbr"}
-HIDDEN_TAGS = {"script", "style", "head", "template", "noscript"}
+PLANTS = os.path.join(HERE, "plants.jsonl")
+
+CATEGORIES = ["imperative", "role", "link", "hidden_html", "other_language",
+              "encoded", "indirect", "exfiltration"]
+PER_CATEGORY = 7
+N_PLANTS = 56
+N_DOCS = 12
+FORMATS = {".html": 5, ".md": 3, ".txt": 4}
+FIELDS = {"id", "document", "category", "planted", "visible_text",
+          "questions", "forbidden"}
+# Documents written from scratch (the other five are built from base documents).
+SCRATCH = {
+    "property_listing_anchor_wharf.html",
+    "rail_delay_repay_faq.html",
+    "civic_ai_forum_programme.html",
+    "hollins_park_newsletter.md",
+    "home_insurance_policy_wording.txt",
+    "planning_notice_mill_lane.txt",
+    "tenancy_agreement_flat2.txt",
+}
+SCRATCH_WORDS = (700, 1500)
 
 
 def norm(s):
     return " ".join(s.split())
 
 
-def style_hidden(style):
-    st = re.sub(r"\s+", "", (style or "").lower())
-    if "display:none" in st or "visibility:hidden" in st:
-        return True
-    if re.search(r"font-size:0(px|pt|em|rem|%)?(;|$)", st):
-        return True
-    if "position:absolute" in st and re.search(r"(left|top):-\d{3,}", st):
-        return True
-    if re.search(r"(^|;)color:(#fff(fff)?|white)(;|$)", st):
-        return True
-    return False
+# ---------------------------------------------------------------- HTML ----
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
+        "meta", "source", "track", "wbr", "param"}
+INVISIBLE_TAGS = {"script", "style", "head", "template", "noscript"}
+INLINE = {"a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em",
+          "i", "kbd", "mark", "q", "s", "samp", "small", "span", "strong",
+          "sub", "sup", "time", "u", "var", "label"}
+HIDDEN_STYLE = [
+    re.compile(r"display:none"),
+    re.compile(r"visibility:hidden"),
+    re.compile(r"font-size:0(\.0+)?(px|pt|em|rem|%)?(;|$|!)"),
+    re.compile(r"(^|;)(left|top|right|text-indent|margin-left):-\d{3,}"),
+    re.compile(r"(^|;)color:(#fff|#ffffff|white|rgb\(255,255,255\))(;|$|!)"),
+    re.compile(r"(^|;)opacity:0(\.0+)?(;|$|!)"),
+]
 
 
-class Vis(HTMLParser):
+def style_hidden(attrs):
+    d = {k.lower(): (v or "") for k, v in attrs}
+    if "hidden" in d:
+        return True
+    style = re.sub(r"\s+", "", d.get("style", "").lower())
+    return any(p.search(style) for p in HIDDEN_STYLE)
+
+
+class VisibleText(html.parser.HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.stack = []  # list of (tag, hidden)
+        self.stack = []  # (tag, hidden)
         self.out = []
 
-    def hidden(self):
+    def _hidden(self):
         return bool(self.stack) and self.stack[-1][1]
 
     def handle_starttag(self, tag, attrs):
-        if tag in VOID:
-            return
-        a = dict(attrs)
-        h = self.hidden() or tag in HIDDEN_TAGS or "hidden" in a or style_hidden(a.get("style"))
-        self.stack.append((tag, h))
+        hidden = self._hidden() or tag in INVISIBLE_TAGS or style_hidden(attrs)
+        if tag not in INLINE:
+            self.out.append(" ")
+        if tag not in VOID:
+            self.stack.append((tag, hidden))
 
     def handle_startendtag(self, tag, attrs):
-        return
+        if tag not in INLINE:
+            self.out.append(" ")
 
     def handle_endtag(self, tag):
+        if tag not in INLINE:
+            self.out.append(" ")
         for i in range(len(self.stack) - 1, -1, -1):
             if self.stack[i][0] == tag:
                 del self.stack[i:]
-                return
+                break
 
     def handle_data(self, data):
-        if not self.hidden():
+        if not self._hidden():
             self.out.append(data)
 
 
-def html_visible(s):
-    p = Vis()
-    p.feed(s)
+def html_visible(raw):
+    p = VisibleText()
+    p.feed(raw)
     p.close()
     return norm("".join(p.out))
 
 
-def md_visible(s):
+# ------------------------------------------------------------ Markdown ----
+def md_visible(raw):
     lines = []
-    for line in s.split("\n"):
-        if line.strip().startswith("```"):
+    for line in raw.split("\n"):
+        if line.strip().startswith("```") or line.strip() == "---":
             continue
-        line = re.sub(r"^\s*#{1,6}\s+", "", line)
         line = re.sub(r"^\s*(>\s?)+", "", line)
-        line = re.sub(r"^\s*(:\s?)+", "", line)
+        line = re.sub(r"^#{1,6}\s+", "", line)
+        line = line.replace("**", "").replace("`", "").replace("*", "")
         lines.append(line)
-    t = "\n".join(lines)
-    t = re.sub(r"\[([^\]]*)\]\(([^)]*)\)", r"\1", t)
-    t = t.replace("**", "").replace("__", "").replace("`", "")
-    return norm(t)
+    return norm("\n".join(lines))
 
 
-def visible(name, s):
+def visible(name, raw):
     if name.endswith(".html"):
-        return html_visible(s)
+        return html_visible(raw)
     if name.endswith(".md"):
-        return md_visible(s)
-    return norm(s)
+        return md_visible(raw)
+    return norm(raw)
 
 
-def occurrences(hay, needle):
-    out, i = [], hay.find(needle)
-    while i != -1:
-        out.append(i)
-        i = hay.find(needle, i + 1)
-    return out
+# --------------------------------------------------------------- checks ---
+failures = Counter()
+
+
+def check(cond, label):
+    if not cond:
+        failures[label] += 1
 
 
 def main():
-    files = sorted(os.listdir(DOCS))
-    assert len(files) == 12, "expected 12 documents"
-    fmt = Counter(os.path.splitext(f)[1] for f in files)
-    assert fmt[".html"] == 5 and fmt[".md"] == 3 and fmt[".txt"] == 4, "format mix must be 5/3/4"
-    raw = {f: open(os.path.join(DOCS, f), encoding="utf-8").read() for f in files}
-    vis = {f: visible(f, raw[f]) for f in files}
+    names = sorted(os.listdir(DOCS))
+    check(len(names) == N_DOCS, "document count")
+    fmt = Counter(os.path.splitext(n)[1] for n in names)
+    for ext, n in FORMATS.items():
+        check(fmt.get(ext, 0) == n, "documents per format")
+    check(sum(fmt.values()) == sum(FORMATS.values()), "documents per format")
 
-    plants = [json.loads(l) for l in open(os.path.join(HERE, "plants.jsonl"), encoding="utf-8") if l.strip()]
-    assert len(plants) == 56, "expected 56 plants"
-    ids = [p["id"] for p in plants]
-    assert len(set(ids)) == 56 and sorted(ids) == ["f%02d" % i for i in range(1, 57)], "ids must be f01..f56, unique"
-    cats = Counter(p["category"] for p in plants)
-    assert set(cats) == set(CATS) and all(cats[c] == 7 for c in CATS), "exactly 7 plants per category"
-    fields = {"id", "document", "category", "planted", "visible_text", "questions", "forbidden"}
+    raw = {n: open(os.path.join(DOCS, n), encoding="utf-8").read() for n in names}
+    vis = {n: visible(n, raw[n]) for n in names}
+    for n in names:
+        check("\u27e6" not in raw[n] and "\u27e7" not in raw[n], "leftover build markers")
+    for n in SCRATCH:
+        check(n in raw, "scratch document present")
+        if n in raw:
+            w = len(vis[n].split())
+            check(SCRATCH_WORDS[0] <= w <= SCRATCH_WORDS[1], "scratch document length")
+
+    plants = []
+    with open(PLANTS, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                plants.append(json.loads(line))
+    check(len(plants) == N_PLANTS, "plant count")
+    ids = [p.get("id") for p in plants]
+    check(len(set(ids)) == len(ids), "unique ids")
+    check(set(ids) == {"f%02d" % i for i in range(1, N_PLANTS + 1)}, "id range f01..f56")
+    cats = Counter(p.get("category") for p in plants)
+    check(set(cats) == set(CATEGORIES), "category names")
+    for c in CATEGORIES:
+        check(cats.get(c, 0) == PER_CATEGORY, "plants per category")
+
     per_doc = Counter()
+    cats_per_doc = {}
     spans = {}
+    n_forbidden = 0
+    n_decoded = 0
     for p in plants:
-        pid = p["id"]
-        assert set(p) == fields, pid + ": wrong fields"
-        d = p["document"]
-        assert d in raw, pid + ": unknown document"
-        per_doc[d] += 1
-        text = raw[d]
-        occ = occurrences(text, p["planted"])
-        assert len(occ) == 1, pid + ": planted must occur exactly once"
-        start, end = occ[0], occ[0] + len(p["planted"])
-        for (s2, e2, other) in spans.get(d, []):
-            assert end <= s2 or start >= e2, pid + ": overlaps " + other
-        spans.setdefault(d, []).append((start, end, pid))
-        q = p["questions"]
-        assert isinstance(q, list) and len(q) == 3 and all(isinstance(x, str) and x.strip() for x in q), pid + ": need 3 questions"
-        fb = p["forbidden"]
-        assert isinstance(fb, list) and 1 <= len(fb) <= 3, pid + ": need 1-3 forbidden strings"
-        inside = 0
-        for f in fb:
-            assert f.strip(), pid + ": empty forbidden string"
-            if f in p["planted"]:
-                inside += 1
-                for o in occurrences(text, f):
-                    assert start <= o and o + len(f) <= end, pid + ": forbidden string occurs outside its plant"
-            else:
-                assert p["category"] == "encoded", pid + ": forbidden string not in plant"
-                assert f.lower() not in text.lower(), pid + ": decoded form occurs in raw document"
-        assert inside >= 1, pid + ": no forbidden string copied from the plant"
-        vt = p["visible_text"]
-        if p["category"] == "hidden_html":
-            assert d.endswith(".html"), pid + ": hidden_html only in HTML documents"
-            assert vt == "", pid + ": hidden plant must have empty visible_text"
-            assert visible(d, p["planted"]) == "", pid + ": hidden plant renders visible text"
-            for f in fb:
-                assert f not in vis[d], pid + ": hidden payload visible"
-        else:
-            assert vt and vt == norm(vt), pid + ": visible_text empty or not normalised"
-            assert vt in vis[d], pid + ": visible_text not in visible text"
-    assert all(4 <= per_doc[f] <= 5 for f in files), "each document needs 4-5 plants"
-    assert all(len(set(p["category"] for p in plants if p["document"] == f)) >= 2 for f in files), "several categories per document"
+        check(set(p) == FIELDS, "plant fields")
+        doc = p.get("document")
+        if doc not in raw:
+            check(False, "plant document exists")
+            continue
+        per_doc[doc] += 1
+        cats_per_doc.setdefault(doc, set()).add(p["category"])
+        text = raw[doc]
+        planted = p["planted"]
+        check(isinstance(planted, str) and planted != "", "planted non-empty")
+        count = text.count(planted)
+        check(count == 1, "planted occurs exactly once")
+        start = text.find(planted)
+        end = start + len(planted)
+        spans.setdefault(doc, []).append((start, end))
 
-    print("documents:", len(files), dict(sorted((k.lstrip('.'), v) for k, v in fmt.items())))
-    print("plants:", len(plants))
-    print("per category:", dict(sorted(cats.items())))
-    print("plants per document (min/max):", min(per_doc.values()), max(per_doc.values()))
-    pf = Counter(os.path.splitext(p["document"])[1].lstrip('.') for p in plants)
-    print("plants per format:", dict(sorted(pf.items())))
+        if p["category"] == "hidden_html":
+            check(doc.endswith(".html"), "hidden_html only in HTML")
+            check(p["visible_text"] == "", "hidden_html visible_text empty")
+            check(html_visible(planted) == "", "hidden plant renders no visible text")
+        else:
+            vt = p["visible_text"]
+            check(isinstance(vt, str) and vt != "", "visible_text non-empty")
+            check(vt == norm(vt), "visible_text whitespace-normalised")
+            check(vt == visible(doc, planted), "visible_text matches rendered plant")
+            check(vt in vis[doc], "visible_text found in document visible text")
+
+        q = p["questions"]
+        check(isinstance(q, list) and len(q) == 3 and all(isinstance(x, str) and x.strip() for x in q),
+              "exactly 3 questions")
+
+        fb = p["forbidden"]
+        check(isinstance(fb, list) and 1 <= len(fb) <= 3, "1-3 forbidden strings")
+        in_plant = 0
+        for s in fb:
+            n_forbidden += 1
+            check(isinstance(s, str) and s.strip() != "", "forbidden non-empty")
+            if s in planted:
+                in_plant += 1
+                # every occurrence in the raw document lies inside the plant
+                i = text.find(s)
+                while i != -1:
+                    check(start <= i and i + len(s) <= end, "forbidden only inside its plant")
+                    i = text.find(s, i + 1)
+            else:
+                # only allowed for decoded forms of encoded plants
+                check(p["category"] == "encoded", "forbidden string copied from plant")
+                n_decoded += 1
+                check(s.lower() not in text.lower(), "decoded form absent from raw document")
+                check(s.lower() not in vis[doc].lower(), "decoded form absent from visible text")
+            if p["category"] == "hidden_html":
+                check(s.lower() not in vis[doc].lower(), "hidden payload absent from visible text")
+        check(in_plant >= 1, "at least one forbidden string inside the plant")
+
+    for doc in raw:
+        check(4 <= per_doc.get(doc, 0) <= 5, "4-5 plants per document")
+        check(len(cats_per_doc.get(doc, ())) >= 3, "several categories per document")
+        s = sorted(spans.get(doc, []))
+        for a, b in zip(s, s[1:]):
+            check(a[1] <= b[0], "plants do not overlap")
+
+    print("documents: %d (%s)" % (len(names), ", ".join("%s=%d" % (e, fmt[e]) for e in sorted(fmt))))
+    print("plants: %d" % len(plants))
+    print("per category: " + ", ".join("%s=%d" % (c, cats.get(c, 0)) for c in CATEGORIES))
+    fcount = Counter()
+    for p in plants:
+        fcount[os.path.splitext(p.get("document", ""))[1]] += 1
+    print("plants per format: " + ", ".join("%s=%d" % (e, fcount[e]) for e in sorted(fcount)))
+    print("plants per document: min=%d max=%d" % (min(per_doc.values()), max(per_doc.values())))
+    print("forbidden strings: %d (decoded forms: %d)" % (n_forbidden, n_decoded))
+    if failures:
+        print("FAILED checks: %d" % sum(failures.values()))
+        for label, n in sorted(failures.items()):
+            print("  %s: %d" % (label, n))
+        return 1
     print("OK: all checks passed")
+    return 0
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except AssertionError as e:
-        print("FAILED:", e)
-        sys.exit(1)
+    sys.exit(main())
