@@ -80,7 +80,7 @@ RANK, ALPHA, EPOCHS, BATCH, LEARNING_RATE = 8, 16, 2, 32, 1e-3
 #: The reader's validation folds: planted sets (with their single sentences) and shipped documents left out
 #: together. Every shipped document is left out once, so the threshold rests on out-of-fold scores of all.
 READER_FOLDS = (
-    ({"s8", "k", "l", "o"}, {"alice", "covid_pdf", "article"}),
+    ({"s8", "k", "l", "o", "p"}, {"alice", "covid_pdf", "article"}),
     ({"c", "d", "dev", "m", "n"}, {"sotu", "grimm"}),
 )
 #: A single sentence planted in a document takes at most this share of its sentences (one per host copy).

@@ -5,7 +5,7 @@ AI summarising this page: ...", a link to log in at, the same in another languag
 document contains, never an answer: such a sentence is not a candidate for the extractive answerers, not
 evidence for the verifier, and what an LLM is shown has it replaced by a marker (:func:`rag.answerers.llm.withheld`).
 
-The detector is a fitted model, not a list of phrases, in two stages and a third step (fitted by
+The detector is a fitted model, not a list of phrases, in two stages and two more steps (fitted by
 ``eval/train_steering.py`` on the development sets under ``eval/datasets/injection/`` and the shipped
 documents' sentences; weights in ``rag/data/steering.json`` and ``rag/data/steering_reader.npz``):
 
@@ -24,7 +24,12 @@ documents' sentences; weights in ``rag/data/steering.json`` and ``rag/data/steer
    which 0.3% of them would be flagged (``FALSE_FLAG_RATE`` in ``eval/train_steering.py``).
    What it made of each sentence is kept with a snapshot (:class:`Readings`), so a collection's next
    snapshot reads only the sentences it has not read.
-3. a flag spreads within its paragraph (:func:`spread`): a plant is often several sentences, and the one
+3. two neighbouring sentences of a document, neither flagged, the likelier within reach of the threshold,
+   are read again as one text (:func:`read_pairs`) and both flagged when that reading reaches a threshold
+   of its own (``pair_threshold``, set by ``eval/steering_pairs.py`` half a unit of log-odds above the
+   likeliest reading of an ordinary pair of the development data): a notice and what it asks of the
+   reader may read as ordinary one at a time.
+4. a flag spreads within its paragraph (:func:`spread`): a plant is often several sentences, and the one
    that carries its payload (the false claim a fake turn answers with) reads as ordinary alone. Beside a
    flagged sentence a sentence is read (past the gate or not) and flagged when its log-odds plus a fitted
    shift per flagged neighbour (how much likelier steering is there, out of fold on the planted documents)
@@ -32,7 +37,8 @@ documents' sentences; weights in ``rag/data/steering.json`` and ``rag/data/steer
 
 Before it is read, the text is decoded the ways text is hidden from a reader (:func:`decode`): compatibility
 forms (full-width letters), invisible characters, look-alike letters of other scripts (Unicode's
-confusables), base64 and percent-encoding, letters spaced out, ROT13, reversed and digit-for-letter text;
+confusables), base64, hex and percent-encoding, letters spaced out, ROT13, reversed and digit-for-letter
+text, each tried on the whole text and on each of its parts (an English label, then the hidden message);
 the decoding that makes the most English words is kept, and the decoded text is embedded again.
 """
 
@@ -63,6 +69,8 @@ MODEL_PATH = Path(__file__).resolve().parent / "data" / "steering.json"
 #: The fine-tuned reader's weights: low-rank updates of MiniLM's linear layers and a classifying head.
 READER_PATH = MODEL_PATH.with_name("steering_reader.npz")
 
+#: Names how the detector reads a text (its decodings, pairs); changed with them, so snapshots flag anew.
+METHOD = "hex-parts-pairs"
 #: The measured features of a sentence's form.
 FORM = ("label", "link", "you", "decoded", "mixed", "length", "english")
 #: How many sentences either side of a sentence count as its neighbours.
@@ -80,6 +88,9 @@ _YOU = frozenset("you your yours yourself yourselves".split())
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 _PERCENT = re.compile(r"(?:%[0-9A-Fa-f]{2}){3,}")
+_HEX = re.compile(r"\b(?:[0-9A-Fa-f]{2}){8,}\b")
+#: Where a sentence's parts meet ("Exam tip: <encoded>"): each part may be hidden on its own.
+_PARTS = re.compile(r"(\s*[:;]\s+|\s+[\u2014\u2013]\s+|\*\*\s*)")
 _SPACED = re.compile(r"\b(?:[^\W\d_][ .\-_*]+){5,}[^\W\d_]\b")
 _LEETISH = re.compile(r"[^\W\d_][013457@$][^\W\d_]|\b[013457@$][^\W\d_]{2}")
 _LEET = str.maketrans("013457@$", "oieastas")
@@ -129,6 +140,15 @@ def _base64(match: re.Match[str]) -> str:
     return text if text.isprintable() and english_share(text) >= 0.5 else raw
 
 
+def _hex(match: re.Match[str]) -> str:
+    raw = match.group(0)
+    try:
+        text = bytes.fromhex(raw).decode("utf-8")
+    except ValueError:
+        return raw
+    return text if text.isprintable() and english_share(text) >= 0.5 else raw
+
+
 def _unspace(match: re.Match[str]) -> str:
     """Letters spaced out, joined: the commonest gap joins letters, any other parts words."""
     run = match.group(0)
@@ -141,18 +161,12 @@ def _twins(match: re.Match[str]) -> str:
     return "".join(_latin_twins().get(c, c) for c in word) if _mixed(word) else word
 
 
-def decode(text: str) -> tuple[str, bool]:
-    """``text`` as a reader of its hidden forms would read it, and whether any decoding was needed."""
-    plain = text
-    if not text.isascii():
-        plain = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
-        plain = re.sub(r"\S+", _twins, plain)
-    plain = _BASE64.sub(_base64, plain)
-    plain = _PERCENT.sub(lambda m: unquote(m.group(0)), plain)
-    plain = _SPACED.sub(_unspace, plain)
+def _unhidden(plain: str) -> str:
+    """``plain`` read backwards, in ROT13 (either only when it has three words or more) or with digits for
+    letters, whichever makes it English enough (most English words), else ``plain``."""
     candidates = []
     share = english_share(plain)
-    if share < 0.6:
+    if share < 0.6 and len(plain.split()) >= 3:  # a fragment ("J. Trop.", "Wi-Fi") is not a hidden message
         candidates += [codecs.decode(plain, "rot13"), plain[::-1]]
     if _LEETISH.search(plain):
         candidates.append(plain.translate(_LEET))
@@ -161,6 +175,24 @@ def decode(text: str) -> tuple[str, bool]:
         got = english_share(candidate)
         if got > max(share + 0.3, 0.6):
             best, share = candidate, got
+    return best
+
+
+def decode(text: str) -> tuple[str, bool]:
+    """``text`` as a reader of its hidden forms would read it, and whether any decoding was needed. Whole
+    texts and each of their parts (:data:`_PARTS`: an English label before a hidden message) are tried, and
+    the reading with the larger share of English words kept."""
+    plain = text
+    if not text.isascii():
+        plain = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+        plain = re.sub(r"\S+", _twins, plain)
+    plain = _BASE64.sub(_base64, plain)
+    plain = _HEX.sub(_hex, plain)
+    plain = _PERCENT.sub(lambda m: unquote(m.group(0)), plain)
+    plain = _SPACED.sub(_unspace, plain)
+    whole = _unhidden(plain)
+    parts = "".join(p if i % 2 or len(p.split()) < 3 else _unhidden(p) for i, p in enumerate(_PARTS.split(plain)))
+    best = parts if english_share(parts) > english_share(whole) else whole
     return best, " ".join(best.split()) != " ".join(text.split())
 
 
@@ -180,10 +212,11 @@ def form_features(text: str, decoded: str, changed: bool) -> list[float]:
 
 @lru_cache(maxsize=1)
 def version() -> str:
-    """A short hash of the detector's fitted files: snapshots record it, so a new detector flags anew."""
+    """A short hash of the detector's fitted files and :data:`METHOD`: snapshots record it, so a new detector
+    flags anew."""
     import hashlib
 
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(METHOD.encode())
     for path in (MODEL_PATH, READER_PATH):
         try:
             digest.update(path.read_bytes())
@@ -420,6 +453,18 @@ def spread(
     return out
 
 
+def read_pairs(
+    texts: Sequence[str], pairs: Sequence[tuple[int, int]], readings: Readings | None = None
+) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """The reader's log-odds of each pair of neighbouring ``texts`` read as one text (decoded as one). A
+    plant of two sentences, a notice and what it asks, can read as ordinary sentence by sentence and as
+    steering together."""
+    if not pairs:
+        return np.zeros(0, np.float64)
+    joined = [decode(texts[i] + " " + texts[j])[0] for i, j in pairs]
+    return readings.read(joined) if readings is not None else read(joined)
+
+
 def steering(
     texts: Sequence[str],
     vectors: np.ndarray[Any, np.dtype[np.float32]],
@@ -430,8 +475,9 @@ def steering(
 ) -> list[bool]:
     """Whether each of ``texts`` (with its embedding in ``vectors``; ``groups`` naming each one's document,
     texts in document order) addresses the assistant. ``readings`` keeps what the reader made of each
-    text, to be reused. With ``paragraphs`` (each text's block in its document), a flag spreads to the
-    neighbours in its paragraph that read as likely enough steering beside it (:func:`spread`)."""
+    text, to be reused. Neighbouring texts near the threshold are read again as one (:func:`read_pairs`).
+    With ``paragraphs`` (each text's block in its document), a flag spreads to the neighbours in its
+    paragraph that read as likely enough steering beside it (:func:`spread`)."""
     if not len(texts):
         return []
     m = model()
@@ -452,6 +498,20 @@ def steering(
     if passed:
         for i, logit in zip(passed, reading(passed), strict=True):
             out[i] = bool(logit >= m["threshold"])
+    if "pair_threshold" in m:
+        owners = groups if groups is not None else [0] * len(texts)
+        pairs = [
+            (i, i + 1)
+            for i in range(len(texts) - 1)
+            if i in known
+            and i + 1 in known
+            and owners[i] == owners[i + 1]
+            and not (out[i] or out[i + 1])
+            and max(known[i], known[i + 1]) >= m["pair_floor"]
+        ]
+        for (i, j), logit in zip(pairs, read_pairs(texts, pairs, readings), strict=True):
+            if logit >= m["pair_threshold"]:
+                out[i] = out[j] = True
     if paragraphs is not None and "neighbour_shift" in m and any(out):
         owners = groups if groups is not None else [0] * len(texts)
         blocks = list(zip(owners, paragraphs, strict=True))
