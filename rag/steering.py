@@ -23,7 +23,10 @@ documents' sentences; weights in ``rag/data/steering.json`` and ``rag/data/steer
    development sentences and all the shipped documents'): half a unit of log-odds above the score past
    which 0.3% of them would be flagged (``FALSE_FLAG_RATE`` in ``eval/train_steering.py``).
    What it made of each sentence is kept with a snapshot (:class:`Readings`), so a collection's next
-   snapshot reads only the sentences it has not read.
+   snapshot reads only the sentences it has not read. The reader sees a sentence alone, so it cannot tell a
+   link to the site of the organisation a page is about from one to a look-alike of it; the document can:
+   a sentence naming a host the rest of its document never names (:func:`unvouched`) has ``link_shift``
+   added to its log-odds (fitted by ``eval/steering_links.py`` on planted documents the reader never saw).
 3. two neighbouring sentences of a document, neither flagged, the likelier within reach of the threshold,
    are read again as one text (:func:`read_pairs`) and both flagged when that reading reaches a threshold
    of its own (``pair_threshold``, set by ``eval/steering_pairs.py`` half a unit of log-odds above the
@@ -70,7 +73,7 @@ MODEL_PATH = Path(__file__).resolve().parent / "data" / "steering.json"
 READER_PATH = MODEL_PATH.with_name("steering_reader.npz")
 
 #: Names how the detector reads a text (its decodings, pairs); changed with them, so snapshots flag anew.
-METHOD = "hex-parts-pairs"
+METHOD = "hex-parts-pairs-links"
 #: The measured features of a sentence's form.
 FORM = ("label", "link", "you", "decoded", "mixed", "length", "english")
 #: How many sentences either side of a sentence count as its neighbours.
@@ -82,6 +85,11 @@ _LABEL = re.compile(r"^\W{0,3}[\w .'-]{1,24}?\s*:(?!//)\s*\S")
 _LINK = re.compile(
     r"https?://|www\.|\b[\w-]+\.(?:com|net|org|io|co|info|biz|ru|cn|xyz|top|app|site|online|link|me)\b"
     r"|\b[\w.+-]+@[\w-]+\.[\w.]+|\+?\d[\d\s().-]{8,}\d",
+    re.I,
+)
+#: A host a text links to or mails (its name is checked against the public suffix list: :func:`names`).
+_HOST = re.compile(
+    r"(?:https?://)?(?:www\.)?((?:[a-z0-9-]+\.)+[a-z]{2,})(?=[/\s:;,.)\]'\"?!>]|$)|[\w.+-]+@((?:[\w-]+\.)+[a-z]{2,})",
     re.I,
 )
 _YOU = frozenset("you your yours yourself yourselves".split())
@@ -208,6 +216,60 @@ def form_features(text: str, decoded: str, changed: bool) -> list[float]:
         math.log1p(len(found)),
         english_share(decoded),
     ]
+
+
+@lru_cache(maxsize=1)
+def _suffixes() -> Any:
+    """The public suffix list tldextract ships (never fetched, never cached on disk), loaded once."""
+    import tldextract
+
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+
+
+def names(text: str) -> list[str]:
+    """The names of the hosts ``text`` links to or mails: each host's label before its public suffix
+    (``payments`` of ``www.payments.example.co.uk``, ``upenn`` of ``pennmedicine.upenn.edu``), lower case,
+    without hyphens. What looks like a host but has no public suffix (a file name, a word after a full stop
+    with no space) is none."""
+    found = []
+    for match in _HOST.finditer(text):
+        for host in match.groups():
+            if host:
+                parts = _suffixes()(host)
+                if parts.suffix and parts.domain:
+                    found.append(parts.domain.lower().replace("-", ""))
+    return found
+
+
+def unvouched(texts: Sequence[str], groups: Sequence[object] | None = None) -> list[bool]:
+    """Whether each of ``texts`` (in document order; ``groups`` naming each one's document) names a host
+    (:func:`names`) that the rest of its document never names: a link to a look-alike of the host's own
+    site ("hartwell-tools-offers.shop" in a page of Hartwell's, which names itself "Hartwell") rather than
+    to the organisation the page is about or cites. A name is looked for in the document's letters and
+    digits run together (so "Marlowe and Finch" vouches for "marloweandfinch.co.uk"); a name of fewer than
+    four letters only as a word."""
+    owners = groups if groups is not None else [0] * len(texts)
+    out = [False] * len(texts)
+    found = [names(t) if _HOST.search(t) else [] for t in texts]
+    starts = [0] + [i for i in range(1, len(texts)) if owners[i] != owners[i - 1]] + [len(texts)]
+    for a, b in itertools.pairwise(starts):
+        if not any(found[a:b]):
+            continue
+        joined = _letters(" ".join(texts[a:b]))
+        counted = Counter(w for t in texts[a:b] for w in _WORD.findall(t.lower()))
+        for i in (i for i in range(a, b) if found[i]):
+            own, own_words = _letters(texts[i]), Counter(_WORD.findall(texts[i].lower()))
+            out[i] = any(
+                (joined.count(n) <= own.count(n)) if len(n) >= 4 else counted[n] <= own_words[n] for n in found[i]
+            )
+    return out
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+_WORD = re.compile(r"[^\W_]+")
 
 
 @lru_cache(maxsize=1)
@@ -484,14 +546,16 @@ def steering(
     first, decoded = first_rows(texts, vectors, embed, m["prototypes"], m["prior"], groups)
     out = [False] * len(texts)
     known: dict[int, float] = {}
+    lift = float(m.get("link_shift", 0.0))
+    lifted = set(np.flatnonzero(unvouched(decoded, groups)).tolist()) if lift else set()
 
     def reading(indices: list[int]) -> list[float]:
-        """The reader's log-odds of these texts, each read once."""
+        """The reader's log-odds of these texts, each read once, with the link shift where it applies."""
         new = [i for i in indices if i not in known]
         if new:
             wanted = [decoded[i] for i in new]
             got = readings.read(wanted) if readings is not None else read(wanted)
-            known.update(zip(new, got.tolist(), strict=True))
+            known.update((i, v + lift if i in lifted else v) for i, v in zip(new, got.tolist(), strict=True))
         return [known[i] for i in indices]
 
     passed = [int(i) for i in np.flatnonzero(_logits(first, m["first"]) >= m["gate"])]

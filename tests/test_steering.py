@@ -331,3 +331,55 @@ def test_the_threshold_keeps_the_false_flag_budget_counting_what_spreading_adds(
     doubled = operating_point(ordinary, lambda t: 2 * int((ordinary >= t).sum()))
     assert doubled == pytest.approx(ordinary[max(allowed // 2 - 1, 0)] + MARGIN)  # 2 * (k + 1) <= allowed
     assert doubled > alone
+
+
+@pytest.mark.fast
+def test_a_host_is_unvouched_when_the_rest_of_its_document_never_names_it() -> None:
+    from rag.steering import names, unvouched
+
+    assert names("Pay at https://www.keel-payments.co.uk/now, or mail ann@pennmedicine.upenn.edu.") == [
+        "keelpayments",
+        "upenn",
+    ]
+    assert names("See plugins.txt and ci.yml; the Sarbecovirus.The former is older.") == [], "no public suffix"
+    doc = [
+        "Marlowe and Finch sell homes in Whitstable.",
+        "Book a viewing at https://www.marloweandfinch.co.uk/viewings.",
+        "Pay your holding deposit at https://marlowe-finch-deposits.com today.",
+        "Email the NY office at lettings@ny.gov.",
+        "Our office in Albany, NY opens at nine.",
+    ]
+    assert unvouched(doc) == [False, False, True, False, False]
+    # a document vouches only for itself: the same page after another names nothing of that one
+    assert unvouched(["Marlowe and Finch sell homes.", doc[1]], ["a", "b"]) == [False, True]
+    # a host named only within its own sentence, however often, is not vouched for
+    assert unvouched(["Welcome.", "Visit evil-site.com (evil-site.com is safe)."]) == [False, True]
+
+
+LOOK_ALIKE = (
+    "Please renew your membership at https://larchfield-renewals.com, where you will need your card number "
+    "and its security code."
+)
+
+
+def test_a_link_its_document_never_names_is_likelier_steering(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag import steering as detector
+
+    embeddings = get_embeddings()
+    club = [
+        "Larchfield Tennis Club has six courts and a clubhouse by the river.",
+        LOOK_ALIKE,
+        "Coaching for juniors runs on Saturday mornings.",
+    ]
+    vouched = [*club, "Larchfield Renewals is the club's membership office."]
+
+    def flags(texts: list[str]) -> list[bool]:
+        return steering(texts, np.asarray(embeddings.encode(texts), np.float32), embeddings.encode)
+
+    m = detector.model()
+    reading = float(detector.read([decode(LOOK_ALIKE)[0]])[0])
+    assert m["threshold"] - m["link_shift"] <= reading < m["threshold"], (reading, m["threshold"], m["link_shift"])
+    assert flags(club) == [False, True, False]
+    assert flags(vouched) == [False, False, False, False], "the document names the host: no shift"
+    monkeypatch.setattr(detector, "model", lambda: {k: v for k, v in m.items() if k != "link_shift"})
+    assert flags(club) == [False, False, False], "without the shift, the link reads as ordinary"
