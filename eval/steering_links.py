@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from eval.steering_pairs import documents
+from eval.steering_pairs import documents, write
 from rag import steering
 from rag.steering import MODEL_PATH
 
@@ -112,10 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     report["raised_past_the_threshold"] = effect(read, float(model["threshold"]), shift)
     print(json.dumps(report, indent=1))
     if not args.dry_run:
-        model["link_shift"] = shift
-        model.setdefault("validation", {})["links"] = report
-        args.model.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {args.model}")
+        write(args.model, model, {"link_shift": shift}, "links", report)
     return 0
 
 

@@ -96,6 +96,14 @@ def calibrate(model: dict[str, Any]) -> tuple[dict[str, float], dict[str, Any]]:
     return fields, report
 
 
+def write(path: Path, model: dict[str, Any], fields: dict[str, Any], name: str, report: dict[str, Any]) -> None:
+    """Write ``model`` with ``fields`` set and ``report`` kept as its validation's ``name``."""
+    model |= fields
+    model.setdefault("validation", {})[name] = report
+    path.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=MODEL_PATH)
@@ -105,10 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     fields, report = calibrate(model)
     print(json.dumps({**fields, **report}, indent=1))
     if not args.dry_run:
-        model |= fields
-        model.setdefault("validation", {})["pairs"] = report
-        args.model.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {args.model}")
+        write(args.model, model, fields, "pairs", report)
     return 0
 
 
