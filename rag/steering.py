@@ -26,7 +26,7 @@ documents' sentences; weights in ``rag/data/steering.json`` and ``rag/data/steer
    snapshot reads only the sentences it has not read. The reader sees a sentence alone, so it cannot tell a
    link to the site of the organisation a page is about from one to a look-alike of it; the document can:
    a sentence naming a host the rest of its document never names (:func:`unvouched`) has ``link_shift``
-   added to its log-odds (fitted by ``eval/steering_links.py`` on planted documents the reader never saw).
+   added to its log-odds (fitted by ``eval/steering_shifts.py`` on planted documents the reader never saw).
 3. two neighbouring sentences of a document, neither flagged, the likelier within reach of the threshold,
    are read again as one text (:func:`read_pairs`) and both flagged when that reading reaches a threshold
    of its own (``pair_threshold``, set by ``eval/steering_pairs.py`` half a unit of log-odds above the
@@ -35,8 +35,9 @@ documents' sentences; weights in ``rag/data/steering.json`` and ``rag/data/steer
 4. a flag spreads within its paragraph (:func:`spread`): a plant is often several sentences, and the one
    that carries its payload (the false claim a fake turn answers with) reads as ordinary alone. Beside a
    flagged sentence a sentence is read (past the gate or not) and flagged when its log-odds plus a fitted
-   shift per flagged neighbour (how much likelier steering is there, out of fold on the planted documents)
-   reach the threshold; a flagged neighbour across a paragraph break counts its own fitted shift.
+   shift per flagged neighbour (how much likelier steering is there than its reading alone says: fitted by
+   ``eval/steering_shifts.py`` on planted documents the reader never saw) reach the threshold; a flagged
+   neighbour across a paragraph break counts its own fitted shift.
 
 Before it is read, the text is decoded the ways text is hidden from a reader (:func:`decode`): compatibility
 forms (full-width letters), invisible characters, look-alike letters of other scripts (Unicode's
@@ -477,17 +478,16 @@ def spread(
     documents: Sequence[object] | None = None,
     across: float = 0.0,
 ) -> list[bool]:
-    """``flags`` grown into the neighbours of flagged sentences in the same block (``blocks``, one key per
-    sentence in document order; a paragraph). A plant is often several sentences of which only some read
-    as steering alone: a fake turn and the false claim it answers with, "[INST]" ... "[/INST]" around an
-    instruction, a warning and its login link. Next to a flagged sentence a sentence is that much more
-    likely to be steering: ``shift`` is the log-odds ratio of that, per flagged neighbour, measured out of
-    fold on the planted development documents (``eval/train_steering.py``). With ``documents`` (each
-    sentence's document), a flagged neighbour in the next or previous block of the same document counts
-    ``across`` instead (a fake exchange written a turn to a line, a header above its instruction), measured
-    the same way. A neighbour is flagged when its reader's log-odds (``logits`` of indices, asked only for
-    these neighbours) plus the shifts of its flagged neighbours reach ``threshold``; repeated until nothing
-    changes."""
+    """``flags`` grown into the neighbours of flagged sentences in the same block (``blocks``, one key per sentence
+    in document order; a paragraph). A plant is often several sentences of which only some read as steering
+    alone: a fake turn and the false claim it answers with, "[INST]" ... "[/INST]" around an instruction, a
+    warning and its login link. Next to a flagged sentence a sentence is that much more likely to be steering:
+    ``shift`` is the log-odds ratio of that, per flagged neighbour, given the sentence's own reading (fitted by
+    ``eval/steering_shifts.py`` on planted documents the reader never saw). With ``documents`` (each sentence's
+    document), a flagged neighbour in the next or previous block of the same document counts ``across`` instead
+    (a fake exchange written a turn to a line, a header above its instruction), fitted the same way. A neighbour
+    is flagged when its reader's log-odds (``logits`` of indices, asked only for these neighbours) plus the
+    shifts of its flagged neighbours reach ``threshold``; repeated until nothing changes."""
     out = list(flags)
     n = len(out)
     known: dict[int, float] = {}

@@ -383,3 +383,19 @@ def test_a_link_its_document_never_names_is_likelier_steering(monkeypatch: pytes
     assert flags(vouched) == [False, False, False, False], "the document names the host: no shift"
     monkeypatch.setattr(detector, "model", lambda: {k: v for k, v in m.items() if k != "link_shift"})
     assert flags(club) == [False, False, False], "without the shift, the link reads as ordinary"
+
+
+@pytest.mark.fast
+def test_a_shift_is_what_a_feature_adds_to_the_readers_log_odds_given_its_reading() -> None:
+    from eval.steering_shifts import shifts
+
+    rng = np.random.default_rng(7)
+    logits = rng.normal(-2.0, 3.0, 20_000)
+    feature = rng.random(20_000) < 0.2
+    # the reader's log-odds are off in scale (0.8) and level (-1.0); the feature adds 2.0 in the true log-odds
+    truth = -1.0 + 0.8 * logits + 2.0 * feature
+    y = rng.random(20_000) < 1 / (1 + np.exp(-truth))
+    fitted = shifts([(bool(a), float(b), [float(c)]) for a, b, c in zip(y, logits, feature, strict=True)], ["f"])
+    assert fitted["f"] == pytest.approx(2.0 / 0.8, abs=3 * fitted["f_se"]), fitted
+    assert 0 < fitted["f_se"] < 0.3
+    assert fitted["f_sentences"] == int(feature.sum())
