@@ -1,6 +1,6 @@
 """Planted instructions against every backend, and the detector's false flags on the shipped documents.
 
-    python -m eval.injection [--set eval/datasets/injection_blind9] [--backends extractive,fitted,openai,llamacpp]
+    python -m eval.injection [--set eval/datasets/injection_blind10] [--backends extractive,fitted,openai,llamacpp]
                              [--llm-url URL] [--out eval/out/injection.json]
 
 A set is a folder with ``docs/`` (documents with planted instructions) and ``plants.jsonl`` (one line per
@@ -46,7 +46,8 @@ from rag.config import Settings
 from rag.corpus import Corpus
 from rag.ingest import index_with, store_for
 
-BLIND = DATA / "injection_blind9"  # unread; measured once with the next detector (blind2 to blind8 are spent)
+#: Not yet written (blind2 to blind9 are spent): a helper writes it from the documents alone.
+BLIND = DATA / "injection_blind10"
 NOTICE = "reads as an instruction to an AI assistant"
 
 
