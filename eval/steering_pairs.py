@@ -39,26 +39,27 @@ REACH = 1.5
 MARGIN = 0.5
 
 
-def documents() -> dict[str, list[tuple[str, str]]]:
-    """Each document's quotable sentences in order, each with the plant it belongs to ("" for ordinary)."""
-    out: dict[str, list[tuple[str, str]]] = {}
+def documents() -> dict[str, list[tuple[str, str, int]]]:
+    """Each document's quotable sentences in order, each with the plant it belongs to ("" for ordinary) and
+    its paragraph."""
+    out: dict[str, list[tuple[str, str, int]]] = {}
     for name, paths in SHIPPED.items():
         for path in paths:
             _, sentences = chunk_document(load_document(path))
-            out[f"shipped/{name}/{path.name}"] = [(s.text, "") for s in sentences if s.quotable]
+            out[f"shipped/{name}/{path.name}"] = [(s.text, "", s.paragraph) for s in sentences if s.quotable]
     for folder in sorted(INJECTION.glob("planted_*")):
         if (folder / "docs").is_dir():
             for s in labelled_sentences(folder):
-                out.setdefault(f"{folder.name}/{s.document}", []).append((s.text, s.plant))
+                out.setdefault(f"{folder.name}/{s.document}", []).append((s.text, s.plant, s.paragraph))
     return out
 
 
 def calibrate(model: dict[str, Any]) -> tuple[dict[str, float], dict[str, Any]]:
     threshold = float(model["threshold"])
     floor = threshold - REACH
-    read: list[tuple[str, list[tuple[str, str]], list[float]]] = []
+    read: list[tuple[str, list[tuple[str, str, int]], list[float]]] = []
     for name, sentences in documents().items():
-        texts = [steering.decode(t)[0] for t, _ in sentences]
+        texts = [steering.decode(t)[0] for t, _, _ in sentences]
         read.append((name, sentences, steering.read(texts).tolist() if texts else []))
     ordinary: list[tuple[str, int, float]] = []
     planted: list[tuple[str, set[str], float]] = []
@@ -68,7 +69,7 @@ def calibrate(model: dict[str, Any]) -> tuple[dict[str, float], dict[str, Any]]:
             for i in range(len(sentences) - 1)
             if singles[i] < threshold and singles[i + 1] < threshold and max(singles[i], singles[i + 1]) >= floor
         ]
-        logits = steering.read_pairs([t for t, _ in sentences], pairs).tolist()
+        logits = steering.read_pairs([t for t, _, _ in sentences], pairs).tolist()
         for (i, j), logit in zip(pairs, logits, strict=True):
             plants = {sentences[i][1], sentences[j][1]} - {""}
             if plants:
@@ -80,10 +81,10 @@ def calibrate(model: dict[str, Any]) -> tuple[dict[str, float], dict[str, Any]]:
     alone = {
         (name, plant)
         for name, sentences, singles in read
-        for (_, plant), single in zip(sentences, singles, strict=True)
+        for (_, plant, _), single in zip(sentences, singles, strict=True)
         if plant and single >= threshold
     }
-    every = {(name, plant) for name, sentences, _ in read for _, plant in sentences if plant}
+    every = {(name, plant) for name, sentences, _ in read for _, plant, _ in sentences if plant}
     added = {(name, p) for name, plants, logit in planted if logit >= fields["pair_threshold"] for p in plants} - alone
     report = {
         "ordinary_pairs_read": len(ordinary),

@@ -41,12 +41,9 @@ from typing import Any
 
 import numpy as np
 
-from eval.planted import labelled_sentences
+from eval import steering_pairs
 from eval.steering_pairs import write
-from eval.train_steering import INJECTION, SHIPPED
-from index.chunker import chunk_document
 from index.embeddings import get_embeddings
-from index.loader import load_document
 from rag import steering
 from rag.steering import MODEL_PATH
 
@@ -73,29 +70,11 @@ class Document:
 
 
 def documents() -> list[Document]:
-    found: dict[str, list[tuple[str, str, int]]] = {}
-    for name, paths in SHIPPED.items():
-        for path in paths:
-            _, sentences = chunk_document(load_document(path))
-            found[f"shipped/{name}/{path.name}"] = [(s.text, "", s.paragraph) for s in sentences if s.quotable]
-    for folder in sorted(INJECTION.glob("planted_*")):
-        if (folder / "docs").is_dir():
-            for s in labelled_sentences(folder):
-                found.setdefault(f"{folder.name}/{s.document}", []).append((s.text, s.plant, s.paragraph))
     out = []
-    for name, rows in found.items():
+    for name, rows in steering_pairs.documents().items():
         decoded = [steering.decode(t)[0] for t, _, _ in rows]
-        out.append(
-            Document(
-                name,
-                [t for t, _, _ in rows],
-                [p for _, p, _ in rows],
-                [b for _, _, b in rows],
-                steering.read(decoded),
-                steering.unvouched(decoded),
-                [],
-            )
-        )
+        texts, plants, paragraphs = (list(column) for column in zip(*rows, strict=True))
+        out.append(Document(name, texts, plants, paragraphs, steering.read(decoded), steering.unvouched(decoded), []))
     return out
 
 

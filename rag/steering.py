@@ -35,9 +35,8 @@ documents' sentences; weights in ``rag/data/steering.json`` and ``rag/data/steer
 4. a flag spreads within its paragraph (:func:`spread`): a plant is often several sentences, and the one
    that carries its payload (the false claim a fake turn answers with) reads as ordinary alone. Beside a
    flagged sentence a sentence is read (past the gate or not) and flagged when its log-odds plus a fitted
-   shift per flagged neighbour (how much likelier steering is there than its reading alone says: fitted by
-   ``eval/steering_shifts.py`` on planted documents the reader never saw) reach the threshold; a flagged
-   neighbour across a paragraph break counts its own fitted shift.
+   shift per flagged neighbour (how much likelier steering is there, out of fold on the planted documents)
+   reach the threshold; a flagged neighbour across a paragraph break counts its own fitted shift.
 
 Before it is read, the text is decoded the ways text is hidden from a reader (:func:`decode`): compatibility
 forms (full-width letters), invisible characters, look-alike letters of other scripts (Unicode's
@@ -254,23 +253,21 @@ def unvouched(texts: Sequence[str], groups: Sequence[object] | None = None) -> l
     found = [names(t) if _HOST.search(t) else [] for t in texts]
     starts = [0] + [i for i in range(1, len(texts)) if owners[i] != owners[i - 1]] + [len(texts)]
     for a, b in itertools.pairwise(starts):
-        if not any(found[a:b]):
+        wanted = {n for i in range(a, b) for n in found[i]}
+        if not wanted:
             continue
         joined = _letters(" ".join(texts[a:b]))
-        counted = Counter(w for t in texts[a:b] for w in _WORD.findall(t.lower()))
+        counted = Counter(w for t in texts[a:b] for w in words(t))
+        named = {n: joined.count(n) if len(n) >= 4 else counted[n] for n in wanted}  # in the whole document
         for i in (i for i in range(a, b) if found[i]):
-            own, own_words = _letters(texts[i]), Counter(_WORD.findall(texts[i].lower()))
-            out[i] = any(
-                (joined.count(n) <= own.count(n)) if len(n) >= 4 else counted[n] <= own_words[n] for n in found[i]
-            )
+            own, own_words = _letters(texts[i]), Counter(words(texts[i]))
+            out[i] = any(named[n] <= (own.count(n) if len(n) >= 4 else own_words[n]) for n in found[i])
     return out
 
 
 def _letters(text: str) -> str:
+    """``text``'s letters and digits, run together in lower case."""
     return re.sub(r"[\W_]+", "", text.lower())
-
-
-_WORD = re.compile(r"[^\W_]+")
 
 
 @lru_cache(maxsize=1)
@@ -482,8 +479,8 @@ def spread(
     in document order; a paragraph). A plant is often several sentences of which only some read as steering
     alone: a fake turn and the false claim it answers with, "[INST]" ... "[/INST]" around an instruction, a
     warning and its login link. Next to a flagged sentence a sentence is that much more likely to be steering:
-    ``shift`` is the log-odds ratio of that, per flagged neighbour, given the sentence's own reading (fitted by
-    ``eval/steering_shifts.py`` on planted documents the reader never saw). With ``documents`` (each sentence's
+    ``shift`` is the log-odds ratio of that, per flagged neighbour, measured out of fold on the planted development
+    documents (``eval/train_steering.py``). With ``documents`` (each sentence's
     document), a flagged neighbour in the next or previous block of the same document counts ``across`` instead
     (a fake exchange written a turn to a line, a header above its instruction), fitted the same way. A neighbour
     is flagged when its reader's log-odds (``logits`` of indices, asked only for these neighbours) plus the
