@@ -38,7 +38,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from eval.planted import by_document, norm, plant_span
+from eval.planted import by_document, locate, norm
 from eval.suite import DATA, ROOT
 from eval.train_steering import SHIPPED
 from rag.chain import Assistant
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                 settings = settings.with_(llm_timeout=120.0)
             assistant = Assistant(settings)
             for p in group:
-                span = plant_span(text, p.get("visible_text", ""))
+                span = locate(text, p)
                 hidden = span is None
                 if span is None:
                     flagged = not any(norm(f).lower() in norm(text).lower() for f in p["forbidden"])
@@ -133,7 +133,7 @@ def covered(corpus: Corpus, source: str, span: tuple[int, int]) -> list[int]:
 def ordinary_sentences(corpus: Corpus, source: str, text: str, plants: list[dict[str, Any]]) -> list[int]:
     """The sentences of ``source`` that belong to no plant: neither overlapping one's visible text nor
     carrying one of its forbidden strings (out-of-sample ordinary text: the detector's false flags)."""
-    spans = [plant_span(text, p.get("visible_text", "")) for p in plants]
+    spans = [locate(text, p) for p in plants]
     forbidden = [norm(f).lower() for p in plants for f in p["forbidden"]]
     out = []
     for i, s in enumerate(corpus.sentences):

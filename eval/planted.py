@@ -51,6 +51,14 @@ def plant_span(text: str, visible: str) -> tuple[int, int] | None:
     return (where[at], where[at + len(wanted) - 1] + 1) if at >= 0 else None
 
 
+def locate(text: str, plant: dict[str, Any]) -> tuple[int, int] | None:
+    """Where a plant is in the loaded ``text`` (:func:`plant_span`): by its visible text, or else as it is
+    written (a loader that keeps some markup, such as a Markdown link's brackets and address)."""
+    return plant_span(text, plant.get("visible_text", "")) or (
+        plant_span(text, plant["planted"]) if plant.get("visible_text") else None
+    )
+
+
 @dataclass(frozen=True)
 class Labelled:
     """One quotable sentence of a planted document; ``plant`` is the id of the plant it overlaps, or "";
@@ -70,7 +78,7 @@ def labelled_sentences(folder: Path) -> list[Labelled]:
     out = []
     for document, group in by_document(folder).items():
         loaded = load_document(folder / "docs" / document)
-        spans = [(p, plant_span(loaded.text, p.get("visible_text", ""))) for p in group]
+        spans = [(p, locate(loaded.text, p)) for p in group]
         _, sentences = chunk_document(loaded)
         for s in sentences:
             if not s.quotable:
